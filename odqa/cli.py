@@ -1,0 +1,486 @@
+"""The ``odqa`` command line: parses, calls, prints. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from odqa.config import Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Open-domain extractive question answering."
+)
+train_app = typer.Typer(no_args_is_help=True, help="Train odqa's own models (reader, re-ranker).")
+app.add_typer(train_app, name="train")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_ERROR, EXIT_MODEL, EXIT_INDEX = 1, 3, 4
+DEMO_QUESTIONS = (
+    "Which NFL team represented the AFC at Super Bowl 50?",
+    "What is the largest city in Poland?",
+    "In what year did Tesla die?",
+    "What is the atomic number of oxygen?",
+)
+
+
+class _State:
+    settings: Settings
+
+
+state = _State()
+
+
+@app.callback()
+def _main(
+    config: Annotated[Path | None, typer.Option(help="YAML settings file (also ODQA_CONFIG).")] = None,
+    index_dir: Annotated[Path | None, typer.Option(help="Index directory (ODQA_INDEX_DIR).")] = None,
+    models_dir: Annotated[
+        Path | None, typer.Option(help="Trained models directory (ODQA_MODELS_DIR).")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (ODQA_DEVICE).")] = None,
+) -> None:
+    try:
+        state.settings = load_settings(config, index_dir=index_dir, models_dir=models_dir, device=device)
+    except (OSError, ValueError) as e:
+        _fail(str(e), EXIT_ERROR)
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _registry() -> Any:
+    from odqa.models import registry_from_settings
+
+    return registry_from_settings(state.settings)
+
+
+def _check_index(index_dir: Path) -> None:
+    if not (index_dir / "manifest.json").exists():
+        _fail(f"no index at {index_dir}: run `odqa index COLLECTION` first (or pass --index-dir)", EXIT_INDEX)
+
+
+def _load_runner(pipeline: str, overrides: dict[str, dict[str, Any]] | None = None) -> Any:
+    from odqa.models import ModelUnavailableError
+    from odqa.pipelines.loader import PipelineError, load_pipeline
+    from odqa.pipelines.runner import QueryRunner
+
+    _check_index(state.settings.index_dir)
+    try:
+        pipe = load_pipeline(
+            pipeline, index_dir=state.settings.index_dir, registry=_registry(), overrides=overrides
+        )
+    except ModelUnavailableError as e:
+        _fail(str(e), EXIT_MODEL)
+    except PipelineError as e:
+        _fail(str(e), EXIT_ERROR)
+    return QueryRunner(pipe)
+
+
+# ----------------------------------------------------------------------------- index
+@app.command()
+def index(
+    collection: Annotated[
+        Path, typer.Argument(help="BEIR dir, SQuAD .json, .jsonl, or a directory of .txt/.md/.html.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="auto | beir | squad | jsonl | dir")] = "auto",
+    pipeline: Annotated[str, typer.Option(help="Indexing graph name or YAML path.")] = "indexing",
+    split: Annotated[str | None, typer.Option(help="Passage unit: word | sentence | none.")] = None,
+    length: Annotated[int | None, typer.Option(help="Units per passage.")] = None,
+    overlap: Annotated[int | None, typer.Option(help="Units shared by neighbouring passages.")] = None,
+    faiss_index: Annotated[str | None, typer.Option(help="FAISS factory string, e.g. Flat, HNSW32.")] = None,
+    append: Annotated[bool, typer.Option(help="Add to the existing index instead of replacing it.")] = False,
+    strict: Annotated[bool, typer.Option(help="Abort at the first malformed record.")] = False,
+) -> None:
+    """Index a collection into the BM25 and FAISS stores (same passage ids in both)."""
+    from odqa.corpus.types import IngestError
+    from odqa.models import ModelUnavailableError
+    from odqa.pipelines.indexing import index_collection
+
+    splitter = {
+        k: v for k, v in {"unit": split, "length": length, "overlap": overlap}.items() if v is not None
+    }
+    overrides: dict[str, dict[str, Any]] = {"splitter": splitter} if splitter else {}
+    if faiss_index:
+        overrides["faiss_writer"] = {
+            "document_store": {
+                "type": "odqa.components.stores.faiss_document_store.OdqaFAISSDocumentStore",
+                "init_parameters": {
+                    "path": str(state.settings.index_dir / "faiss"),
+                    "index_string": faiss_index,
+                },
+            }
+        }
+    t0 = time.perf_counter()
+    try:
+        report = index_collection(
+            collection,
+            index_dir=state.settings.index_dir,
+            registry=_registry(),
+            fmt=fmt,  # type: ignore[arg-type]
+            pipeline=pipeline,
+            overrides=overrides,
+            fresh=not append,
+            strict=strict,
+        )
+    except ModelUnavailableError as e:
+        _fail(str(e), EXIT_MODEL)
+    except IngestError as e:
+        _fail(f"{e.problem} (--strict)", EXIT_ERROR)
+    except (OSError, ValueError) as e:
+        _fail(str(e), EXIT_ERROR)
+    console.print(
+        f"indexed {report.documents} documents as {report.passages} passages into {report.index_dir} "
+        f"in {time.perf_counter() - t0:.1f}s; {len(report.problems)} problems"
+    )
+    for p in report.problems[:20]:
+        err.print(f"  skipped: {p}", highlight=False)
+    if len(report.problems) > 20:
+        err.print(f"  ... and {len(report.problems) - 20} more")
+
+
+# ----------------------------------------------------------------------------- ask
+def _answers_payload(result: Any) -> list[dict[str, Any]]:
+    answers = result.outputs.get("reader", {}).get("answers", [])
+    out = []
+    for a in answers:
+        if a.data is None:
+            continue
+        doc = a.document
+        start, end = (a.document_offset.start, a.document_offset.end) if a.document_offset else (None, None)
+        out.append(
+            {
+                "answer": a.data,
+                "score": round(float(a.score), 4),
+                "doc_id": doc.meta.get("doc_id") if doc else None,
+                "passage_id": doc.id if doc else None,
+                "title": doc.meta.get("title") if doc else None,
+                "span": [start, end],
+                "passage": doc.content if doc else None,
+            }
+        )
+    return out
+
+
+def _documents_payload(result: Any) -> list[dict[str, Any]]:
+    for name in reversed(list(result.outputs)):
+        docs = result.outputs[name].get("documents")
+        if docs is not None:
+            return [
+                {
+                    "passage_id": d.id,
+                    "doc_id": d.meta.get("doc_id"),
+                    "score": d.score,
+                    "title": d.meta.get("title"),
+                    "passage": d.content,
+                }
+                for d in docs
+            ]
+    return []
+
+
+@app.command()
+def ask(
+    questions: Annotated[list[str], typer.Argument(help="One or more questions.")],
+    pipeline: Annotated[
+        str, typer.Option(help="Query graph: qa | hybrid | bm25 | dense | a YAML path.")
+    ] = "qa",
+    top_k: Annotated[int, typer.Option(help="Answers (or documents) to show.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    timings: Annotated[bool, typer.Option(help="Show time per pipeline stage.")] = False,
+) -> None:
+    """Answer questions over the indexed collection."""
+    runner = _load_runner(pipeline)
+    t0 = time.perf_counter()
+    runner.warm_up()
+    warm_s = time.perf_counter() - t0
+    for q in questions:
+        if not q.strip():
+            _fail("empty question", EXIT_ERROR)
+        result = runner.run(q)
+        answers = _answers_payload(result)[:top_k]
+        docs = [] if answers else _documents_payload(result)[:top_k]
+        if as_json:
+            payload = {
+                "question": q,
+                "answers": answers,
+                "documents": docs,
+                "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+                "total_s": round(result.total_s, 4),
+            }
+            print(json.dumps(payload, ensure_ascii=False))
+            continue
+        console.print(f"\n[bold]Q:[/] {q}")
+        if answers:
+            for i, a in enumerate(answers, 1):
+                s, e = a["span"]
+                ctx = a["passage"] or ""
+                left, right = ctx[max(0, s - 60) : s], ctx[e : e + 60]
+                console.print(
+                    f"  {i}. [bold green]{a['answer']}[/]  score={a['score']:.3f}  "
+                    f"doc={a['doc_id']}  passage={a['passage_id']}  chars {s}-{e}",
+                    highlight=False,
+                )
+                console.print(f"     …{left}[reverse]{ctx[s:e]}[/]{right}…", highlight=False)
+        else:
+            for i, d in enumerate(docs, 1):
+                console.print(
+                    f"  {i}. {d['passage_id']}  score={d['score']:.4f}  {(d['passage'] or '')[:100]}…",
+                    highlight=False,
+                )
+        if timings:
+            stages = "  ".join(f"{k}={v * 1000:.0f}ms" for k, v in result.timings.items())
+            console.print(f"  [dim]{stages}  total={result.total_s * 1000:.0f}ms (warm-up {warm_s:.1f}s)[/]")
+
+
+# ----------------------------------------------------------------------------- search
+@app.command()
+def search(
+    queries: Annotated[Path, typer.Option(help="BEIR queries.jsonl, qid<TAB>text .tsv, or SQuAD .json.")],
+    run: Annotated[Path, typer.Option(help="TREC run file to write (final stage).")],
+    pipeline: Annotated[str, typer.Option(help="Query graph name or YAML path.")] = "hybrid",
+    top_k: Annotated[int, typer.Option(help="Documents per query in the run.")] = 100,
+    stages_dir: Annotated[Path | None, typer.Option(help="Also write one run per stage here.")] = None,
+    passages: Annotated[
+        bool, typer.Option(help="Rank passages; default ranks documents (max passage).")
+    ] = False,
+    tag: Annotated[str | None, typer.Option(help="Run tag (default: pipeline name).")] = None,
+) -> None:
+    """Run every query through a graph and write TREC run files."""
+    from tqdm import tqdm
+
+    from odqa.corpus.queries import read_queries
+    from odqa.pipelines.search import runs_from_result, write_trec
+
+    try:
+        qs = read_queries(queries)
+    except (OSError, ValueError) as e:
+        _fail(str(e), EXIT_ERROR)
+    runner = _load_runner(pipeline)
+    runner.warm_up()
+    runs: dict[str, dict[str, dict[str, float]]] = {}
+    latencies: list[float] = []
+    for q in tqdm(qs, desc="searching", unit="query"):
+        result = runner.run(q.text)
+        latencies.append(result.total_s)
+        for stage, ranking in runs_from_result(result, top_k=top_k, doc_level=not passages).items():
+            runs.setdefault(stage, {})[q.qid] = ranking
+    final = list(runs)[-1] if runs else None
+    if final is None:
+        _fail(f"pipeline {pipeline!r} produced no documents", EXIT_ERROR)
+    name = tag or Path(pipeline).stem
+    write_trec(runs[final], run, tag=name)
+    console.print(f"wrote {run} ({len(runs[final])} queries, stage '{final}')")
+    if stages_dir:
+        for stage, r in runs.items():
+            path = stages_dir / f"{name}.{stage}.trec"
+            write_trec(r, path, tag=f"{name}.{stage}")
+            console.print(f"wrote {path}")
+    if latencies:
+        import numpy as np
+
+        console.print(
+            f"latency p50={np.percentile(latencies, 50) * 1000:.1f}ms "
+            f"p95={np.percentile(latencies, 95) * 1000:.1f}ms over {len(latencies)} queries"
+        )
+
+
+# ----------------------------------------------------------------------------- models / pipelines
+@app.command()
+def models() -> None:
+    """Show how each model role resolves and whether it is available here."""
+    from odqa.models import PROVIDERS, SUGGESTED_HUB_IDS
+
+    table = Table("role", "resolves to", "kind", "available", "how to provide", "online alternative")
+    for ref in _registry().all():
+        ok = "[green]yes[/]" if ref.available else f"[red]no[/] ({ref.detail})"
+        table.add_row(
+            ref.role, ref.location, ref.kind, ok, PROVIDERS.get(ref.role, ""), SUGGESTED_HUB_IDS[ref.role]
+        )
+    console.print(table)
+    console.print(
+        f"models dir: {state.settings.resolved_models_dir}  "
+        "(override a role: ODQA_<ROLE>_MODEL=path-or-hub-id)"
+    )
+
+
+@app.command()
+def pipelines(
+    show: Annotated[str | None, typer.Argument(help="Print this graph's YAML.")] = None,
+) -> None:
+    """List the built-in pipeline graphs (or print one)."""
+    from odqa.pipelines.loader import PipelineError, available_pipelines, describe, find_pipeline
+
+    if show:
+        try:
+            print(find_pipeline(show).read_text(encoding="utf-8"))
+        except PipelineError as e:
+            _fail(str(e), EXIT_ERROR)
+        return
+    table = Table("name", "description", "file")
+    for name, path in available_pipelines().items():
+        table.add_row(name, describe(path), str(path))
+    console.print(table)
+
+
+# ----------------------------------------------------------------------------- train
+def _with_tcmalloc() -> None:
+    """Re-exec once with tcmalloc preloaded when it is installed (30-40% faster CPU training)."""
+    if os.environ.get("ODQA_NO_TCMALLOC") or "tcmalloc" in os.environ.get("LD_PRELOAD", ""):
+        return
+    for lib in (
+        "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+        "/usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4",
+    ):
+        if Path(lib).exists():
+            env = dict(os.environ, LD_PRELOAD=f"{lib} {os.environ.get('LD_PRELOAD', '')}".strip())
+            os.execvpe(sys.executable, [sys.executable, "-m", "odqa.cli", *sys.argv[1:]], env)
+
+
+def _train_common(role: str, recipe: str, overrides: dict[str, Any]) -> None:
+    _with_tcmalloc()
+    import importlib
+
+    mod = importlib.import_module(f"odqa.train.{role}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    overrides.setdefault("output_dir", str(state.settings.resolved_models_dir / role))
+    overrides.setdefault("device", state.settings.device)
+    overrides["command"] = " ".join(["odqa", *sys.argv[1:]])
+    try:
+        cfg = mod.config_from_recipe(recipe, **overrides)
+        result = (mod.train_reader if role == "reader" else mod.train_reranker)(cfg)
+    except (OSError, ValueError) as e:
+        _fail(str(e), EXIT_ERROR)
+    console.print(f"[bold]{role} trained[/] -> {result.output_dir}")
+    console.print(
+        json.dumps({k: v for k, v in vars(result).items() if k != "output_dir"}, default=str, indent=2)
+    )
+
+
+@train_app.command("reader")
+def train_reader(
+    recipe: Annotated[
+        str, typer.Option(help="quick (minutes, CPU) | full (hours; checkpoints, resumable).")
+    ] = "quick",
+    train_file: Annotated[str | None, typer.Option(help="SQuAD-format training JSON.")] = None,
+    dev_file: Annotated[str | None, typer.Option(help="SQuAD-format dev JSON.")] = None,
+    output_dir: Annotated[
+        str | None, typer.Option(help="Where to write the model (default: models dir/reader).")
+    ] = None,
+    max_examples: Annotated[
+        int | None, typer.Option(help="Use at most this many training questions.")
+    ] = None,
+    epochs: Annotated[float | None, typer.Option()] = None,
+    max_steps: Annotated[int | None, typer.Option()] = None,
+    lora: Annotated[
+        bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")
+    ] = None,
+    resume: Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")] = None,
+) -> None:
+    """Fine-tune the extractive reader from MiniLM on SQuAD-format data."""
+    _train_common(
+        "reader",
+        recipe,
+        dict(
+            train_file=train_file,
+            dev_file=dev_file,
+            output_dir=output_dir,
+            max_examples=max_examples,
+            epochs=epochs,
+            max_steps=max_steps,
+            lora=lora,
+            resume=resume,
+        ),
+    )
+
+
+@train_app.command("reranker")
+def train_reranker(
+    recipe: Annotated[
+        str, typer.Option(help="quick (minutes, CPU) | full (hours; checkpoints, resumable).")
+    ] = "quick",
+    output_dir: Annotated[
+        str | None, typer.Option(help="Where to write the model (default: models dir/reranker).")
+    ] = None,
+    max_examples: Annotated[int | None, typer.Option(help="Use at most this many training queries.")] = None,
+    epochs: Annotated[float | None, typer.Option()] = None,
+    max_steps: Annotated[int | None, typer.Option()] = None,
+    lora: Annotated[
+        bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")
+    ] = None,
+    resume: Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")] = None,
+) -> None:
+    """Fine-tune the cross-encoder re-ranker from MiniLM (SQuAD + mined negatives, MS MARCO, BEIR)."""
+    _train_common(
+        "reranker",
+        recipe,
+        dict(
+            output_dir=output_dir,
+            max_examples=max_examples,
+            epochs=epochs,
+            max_steps=max_steps,
+            lora=lora,
+            resume=resume,
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    collection: Annotated[
+        Path | None, typer.Option(help="Default: SQuAD dev part A under the data dir.")
+    ] = None,
+    questions: Annotated[list[str] | None, typer.Option("--question", "-q", help="Questions to ask.")] = None,
+) -> None:
+    """The main job: make sure models and index exist (training the quick models if needed), then answer."""
+    settings = state.settings
+    collection = collection or settings.data_dir / "squad" / "dev-v1.1-part-a.json"
+    if not collection.exists():
+        _fail(f"demo collection not found: {collection} (set ODQA_DATA_DIR or pass --collection)", EXIT_ERROR)
+    reg = _registry()
+    for role in ("reranker", "reader"):
+        if not reg.resolve(role).available:
+            console.print(
+                f"[yellow]{role} model missing[/] -> training the quick recipe "
+                f"(`odqa train {role} --recipe quick`); this runs once"
+            )
+            import subprocess
+
+            cmd = [sys.executable, "-m", "odqa.cli", "train", role, "--recipe", "quick"]
+            if subprocess.call(cmd) != 0:
+                _fail(f"training the {role} failed", EXIT_ERROR)
+    manifest = settings.index_dir / "manifest.json"
+    indexed = json.loads(manifest.read_text())["collection"] if manifest.exists() else None
+    if indexed != str(collection.resolve()):
+        console.print(f"indexing {collection} -> {settings.index_dir}")
+        index(
+            collection,
+            fmt="auto",
+            pipeline="indexing",
+            split=None,
+            length=None,
+            overlap=None,
+            faiss_index=None,
+            append=False,
+            strict=False,
+        )
+    ask(list(questions or DEMO_QUESTIONS), pipeline="qa", top_k=3, as_json=False, timings=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Find, fill in and load the YAML pipeline graphs with Haystack's own loader.
+
+A graph file is Haystack's YAML serialisation with ``${name}`` placeholders:
+
+* ``${index_dir}`` -- where ``odqa index`` wrote the stores;
+* ``${embedder}``, ``${reranker}``, ``${reader}``, ``${ner}`` -- model roles resolved by
+  :class:`odqa.models.ModelRegistry` (only the roles a graph mentions are resolved, and each must be
+  available, or loading fails at once naming the command that provides it);
+* ``${local_files_only}`` -- ``true`` when ``HF_HUB_OFFLINE`` is set.
+
+Users can pass their own YAML file instead of a built-in name.
+
+Usage::
+
+    pipe = load_pipeline("qa", index_dir=".odqa/index", registry=ModelRegistry("~/.cache/odqa/models"))
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from haystack import Pipeline
+
+from odqa.models import ROLES, ModelRegistry, hub_offline
+
+#: modules whose classes built-in graphs may name (Haystack 3 refuses any module not allow-listed);
+#: a user graph naming others needs HAYSTACK_DESERIALIZATION_ALLOWLIST.
+TRUSTED_MODULES = ("odqa", "haystack", "haystack_integrations")
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class PipelineError(ValueError):
+    """A pipeline graph could not be found, filled in or loaded; the message names the file."""
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("odqa.pipelines")))
+
+
+def available_pipelines() -> dict[str, Path]:
+    """Built-in graph names -> files."""
+    return {p.stem: p for p in sorted(builtin_dir().glob("*.yaml"))}
+
+
+def describe(path: Path) -> str:
+    meta = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("metadata") or {}
+    return str(meta.get("description", ""))
+
+
+def find_pipeline(name_or_path: str | Path) -> Path:
+    """A built-in name (``qa``) or a path to a YAML file."""
+    builtin = available_pipelines()
+    if str(name_or_path) in builtin:
+        return builtin[str(name_or_path)]
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    raise PipelineError(
+        f"no pipeline named {str(name_or_path)!r}: not a built-in ({', '.join(builtin)}) and no such file"
+    )
+
+
+def placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text))
+
+
+def fill(text: str, values: dict[str, str], source: str = "<pipeline>") -> str:
+    """Replace ``${name}`` placeholders; an unknown one is an error naming file and line."""
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in values:
+            line = text.count("\n", 0, m.start()) + 1
+            raise PipelineError(
+                f"{source}:{line}: unknown placeholder ${{{m.group(1)}}}; known: {sorted(values)}"
+            )
+        return values[m.group(1)]
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def pipeline_values(
+    text: str, *, index_dir: str | Path, registry: ModelRegistry, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Values for the placeholders ``text`` uses; model roles are resolved and required."""
+    values: dict[str, str] = {
+        "index_dir": str(Path(index_dir)),
+        "local_files_only": "true" if hub_offline() else "false",
+    }
+    for role in placeholders(text) & set(ROLES):
+        values[role] = registry.resolve(role).require().location
+    values.update(extra or {})
+    return values
+
+
+def load_pipeline(
+    name_or_path: str | Path,
+    *,
+    index_dir: str | Path,
+    registry: ModelRegistry,
+    extra: dict[str, str] | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> Pipeline:
+    """Load a graph by name or path, filled in for ``index_dir`` and the registry's models.
+
+    :param overrides: ``{component: {init_param: value}}`` applied before Haystack builds the
+        components, e.g. ``{"fusion": {"mode": "weighted"}}``.
+    :raises PipelineError: unknown name, unknown placeholder, YAML error, unknown component.
+    :raises odqa.models.ModelUnavailableError: a model the graph needs is missing.
+    """
+    path = find_pipeline(name_or_path)
+    text = path.read_text(encoding="utf-8")
+    filled = fill(text, pipeline_values(text, index_dir=index_dir, registry=registry, extra=extra), str(path))
+    try:
+        data = yaml.safe_load(filled)
+    except yaml.YAMLError as e:
+        raise PipelineError(f"{path}: invalid YAML: {e}") from e
+    if not isinstance(data, dict) or "components" not in data:
+        raise PipelineError(f"{path}: a pipeline graph needs a 'components' mapping")
+    for comp, params in (overrides or {}).items():
+        if comp not in data["components"]:
+            raise PipelineError(
+                f"{path}: override names unknown component {comp!r}; have {sorted(data['components'])}"
+            )
+        data["components"][comp].setdefault("init_parameters", {}).update(params)
+    try:
+        return Pipeline.from_dict(data, allowed_modules=list(TRUSTED_MODULES))
+    except Exception as e:  # Haystack raises several types; name the file
+        raise PipelineError(f"{path}: cannot build pipeline: {e}") from e
