@@ -91,7 +91,7 @@ def pipeline_values(
         "index_dir": str(Path(index_dir)),
         "local_files_only": "true" if hub_offline() else "false",
     }
-    for role in placeholders(text) & set(ROLES):
+    for role in sorted(placeholders(text) & set(ROLES)):
         values[role] = registry.resolve(role).require().location
     values.update(extra or {})
     return values

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from odqa.corpus import Problem
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    """The shared data directory (``ODQA_DATA_DIR``, default ``/work/shared/data``)."""
-    path = Path(os.environ.get("ODQA_DATA_DIR", "/work/shared/data"))
-    if not path.is_dir():
-        pytest.skip(f"shared data directory {path} not found (set ODQA_DATA_DIR to run this test)")
-    return path
 
 
 def _dataset(data_dir: Path, name: str) -> Path:

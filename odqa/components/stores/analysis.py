@@ -60,7 +60,7 @@ ANALYZERS = ("standard", "english")
 
 
 def standard_tokens(text: str) -> list[str]:
-    """Lowercased word tokens. ``"The U.S.A.'s GDP"`` -> ``["the", "u.s.a's", "gdp"]``."""
+    """Lowercased word tokens. ``"The U.S.A. GDP"`` -> ``["the", "u.s.a", "gdp"]``."""
     return [m.group(0).lower().replace("’", "'") for m in _TOKEN.finditer(text)]
 
 

@@ -1,0 +1,66 @@
+"""Every built-in graph loads with Haystack's loader and round-trips to_dict/from_dict."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from haystack import Pipeline
+
+from odqa.models import ModelRegistry, ModelUnavailableError
+from odqa.pipelines.loader import TRUSTED_MODULES, PipelineError, available_pipelines, load_pipeline
+
+
+@pytest.fixture
+def full_registry(tmp_path: Path, minilm_path: str) -> ModelRegistry:
+    # the YAML round trip only needs valid model directories, not trained ones
+    return ModelRegistry(tmp_path, overrides={"reader": minilm_path, "reranker": minilm_path})
+
+
+def test_builtins_exist() -> None:
+    assert set(available_pipelines()) >= {"indexing", "bm25", "dense", "hybrid", "qa"}
+
+
+@pytest.mark.parametrize("name", ["indexing", "bm25", "dense", "hybrid", "qa"])
+def test_yaml_round_trip(name: str, tmp_path: Path, full_registry: ModelRegistry) -> None:
+    pipe = load_pipeline(name, index_dir=tmp_path / "idx", registry=full_registry)
+    first = pipe.to_dict()
+    again = Pipeline.loads(pipe.dumps(), allowed_modules=list(TRUSTED_MODULES)).to_dict()
+    assert again["components"] == first["components"]
+    edges = {(c["sender"], c["receiver"]) for c in first["connections"]}
+    assert {(c["sender"], c["receiver"]) for c in again["connections"]} == edges
+    declared = yaml.safe_load(re.sub(r"\$\{\w+\}", "0", available_pipelines()[name].read_text()))
+    assert set(first["components"]) == set(declared["components"])
+    assert edges == {(c["sender"], c["receiver"]) for c in declared["connections"]}
+
+
+def test_overrides_reach_components(tmp_path: Path, full_registry: ModelRegistry) -> None:
+    pipe = load_pipeline(
+        "hybrid",
+        index_dir=tmp_path,
+        registry=full_registry,
+        overrides={"fusion": {"mode": "weighted", "rrf_k": 10}},
+    )
+    fusion = pipe.to_dict()["components"]["fusion"]["init_parameters"]
+    assert fusion["mode"] == "weighted" and fusion["rrf_k"] == 10
+
+
+def test_missing_trained_model_fails_fast_with_hint(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match=r"odqa train (reader|reranker)"):
+        load_pipeline("qa", index_dir=tmp_path, registry=ModelRegistry(tmp_path / "empty"))
+
+
+def test_errors_name_the_file(tmp_path: Path, full_registry: ModelRegistry) -> None:
+    with pytest.raises(PipelineError, match="no pipeline named 'nope'"):
+        load_pipeline("nope", index_dir=tmp_path, registry=full_registry)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("components:\n  x:\n    type: a.B\n    init_parameters: {p: ${mystery}}\n")
+    with pytest.raises(PipelineError, match=r"bad.yaml:4: unknown placeholder \$\{mystery\}"):
+        load_pipeline(bad, index_dir=tmp_path, registry=full_registry)
+    bad.write_text("components:\n  x:\n    type: odqa.nope.Nope\nconnections: []\n")
+    with pytest.raises(PipelineError, match=r"bad\.yaml: cannot build pipeline"):
+        load_pipeline(bad, index_dir=tmp_path, registry=full_registry)
+    with pytest.raises(PipelineError, match="override names unknown component"):
+        load_pipeline("bm25", index_dir=tmp_path, registry=full_registry, overrides={"zzz": {}})
