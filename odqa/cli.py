@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -54,7 +54,7 @@ def _main(
         _fail(str(e), EXIT_ERROR)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -260,7 +260,8 @@ def search(
     from tqdm import tqdm
 
     from odqa.corpus.queries import read_queries
-    from odqa.pipelines.search import runs_from_result, write_trec
+    from odqa.eval.trec import write_run
+    from odqa.pipelines.search import runs_from_result
 
     try:
         qs = read_queries(queries)
@@ -279,12 +280,12 @@ def search(
     if final is None:
         _fail(f"pipeline {pipeline!r} produced no documents", EXIT_ERROR)
     name = tag or Path(pipeline).stem
-    write_trec(runs[final], run, tag=name)
+    write_run(runs[final], run, tag=name)
     console.print(f"wrote {run} ({len(runs[final])} queries, stage '{final}')")
     if stages_dir:
         for stage, r in runs.items():
             path = stages_dir / f"{name}.{stage}.trec"
-            write_trec(r, path, tag=f"{name}.{stage}")
+            write_run(r, path, tag=f"{name}.{stage}")
             console.print(f"wrote {path}")
     if latencies:
         import numpy as np
@@ -359,6 +360,8 @@ def _train_common(role: str, recipe: str, overrides: dict[str, Any]) -> None:
     try:
         cfg = mod.config_from_recipe(recipe, **overrides)
         result = (mod.train_reader if role == "reader" else mod.train_reranker)(cfg)
+    except KeyError as e:
+        _fail(str(e.args[0]) if e.args else str(e), EXIT_ERROR)
     except (OSError, ValueError) as e:
         _fail(str(e), EXIT_ERROR)
     console.print(f"[bold]{role} trained[/] -> {result.output_dir}")

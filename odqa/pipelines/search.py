@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-from odqa.utils.fs import atomic_write_text
 
 Ranking = dict[str, float]
 
@@ -34,12 +31,3 @@ def runs_from_result(result: Any, *, top_k: int, doc_level: bool) -> dict[str, R
         if docs is not None:
             runs[name] = ranking_from_documents(docs, top_k=top_k, doc_level=doc_level)
     return runs
-
-
-def write_trec(run: dict[str, Ranking], path: str | Path, *, tag: str) -> None:
-    """Write ``qid Q0 docid rank score tag`` lines, best first (atomic)."""
-    lines = []
-    for qid, ranking in run.items():
-        ordered = sorted(ranking.items(), key=lambda kv: (-kv[1], kv[0]))
-        lines += [f"{qid} Q0 {doc} {rank} {score:.6f} {tag}" for rank, (doc, score) in enumerate(ordered, 1)]
-    atomic_write_text(path, "\n".join(lines) + ("\n" if lines else ""))

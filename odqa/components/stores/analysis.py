@@ -68,7 +68,7 @@ def standard_tokens(text: str) -> list[str]:
 def _porter() -> Callable[[list[str]], list[str]]:
     import Stemmer  # PyStemmer; "porter" is the original Porter algorithm, as Lucene's PorterStemFilter
 
-    return Stemmer.Stemmer("porter").stemWords  # type: ignore[no-any-return]
+    return Stemmer.Stemmer("porter").stemWords
 
 
 def english_tokens(text: str) -> list[str]:

@@ -145,7 +145,7 @@ class BM25Index:
     ) -> tuple[list[int], list[float]]:
         """Vocabulary columns and weights for a query: each occurrence of a term counts once, as
         Lucene's SHOULD clauses do; ``boosts`` multiplies the weight of analysed boost phrases' terms."""
-        counts = Counter(t for t in self._tokenize(query) if t in self.vocab)
+        counts: dict[str, float] = dict(Counter(t for t in self._tokenize(query) if t in self.vocab))
         for phrase, boost in (boosts or {}).items():
             for tok in self._tokenize(phrase):
                 if tok in self.vocab:

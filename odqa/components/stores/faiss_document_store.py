@@ -123,9 +123,10 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
         if documents:
             vecs = self._prepare(np.array([d.embedding for d in documents], dtype=np.float32))
             prepared = [replace(d, embedding=v.tolist()) for d, v in zip(documents, vecs, strict=True)]
-            if not self.index.is_trained:
+            index = self._get_index_or_raise()
+            if not index.is_trained:
                 logger.info("Training FAISS index {s} on {n} vectors", s=self.index_string, n=len(vecs))
-                self.index.train(vecs)
+                index.train(vecs)
         written = super().write_documents(prepared, policy=policy)
         for d in prepared:  # vectors live in the index; keep documents light
             if d.id in self.documents:
@@ -135,7 +136,7 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
 
     # -------------------------------------------------------------- searching
     def _searchable(self) -> Any:
-        index = self.index
+        index = self._get_index_or_raise()
         if self.device.startswith("cuda"):
             if self._gpu_index is None:
                 if not hasattr(faiss, "StandardGpuResources"):
@@ -204,7 +205,7 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
         if not target:
             raise ValueError("OdqaFAISSDocumentStore.save() needs a path")
         with atomic_dir(target) as tmp:
-            faiss.write_index(self.index, str(tmp / "index.faiss"))
+            faiss.write_index(self._get_index_or_raise(), str(tmp / "index.faiss"))
             with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
                 for doc in self.documents.values():
                     fh.write(json.dumps(doc.to_dict(flatten=False)) + "\n")
@@ -213,7 +214,7 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
             manifest = make_manifest(
                 "faiss-index",
                 documents=len(self.documents),
-                vectors=int(self.index.ntotal),
+                vectors=int(self._get_index_or_raise().ntotal),
                 index_string=self.index_string,
                 embedding_dim=self.embedding_dim,
                 metric=self.metric,

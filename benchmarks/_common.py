@@ -1,0 +1,55 @@
+"""Shared helpers for benchmark scripts: data dir, results files, stage timing summaries."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from odqa.utils.manifest import make_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+WORK = ROOT / "benchmarks" / "work"
+
+
+def data_dir() -> Path:
+    d = Path(os.environ.get("ODQA_DATA_DIR", ROOT.parent / "shared" / "data"))
+    if not d.is_dir():
+        raise SystemExit(f"data directory {d} not found: set ODQA_DATA_DIR")
+    return d
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "processor": platform.processor() or platform.machine(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "ld_preload": os.environ.get("LD_PRELOAD", ""),
+    }
+
+
+def summarize_ms(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values, dtype=np.float64) * 1000
+    if arr.size == 0:
+        return {}
+    return {
+        "mean_ms": round(float(arr.mean()), 2),
+        "p50_ms": round(float(np.percentile(arr, 50)), 2),
+        "p95_ms": round(float(np.percentile(arr, 95)), 2),
+    }
+
+
+def write_results(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    out = make_manifest(f"benchmark:{name}", machine=machine(), **payload)
+    path.write_text(json.dumps(out, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return path

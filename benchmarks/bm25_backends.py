@@ -1,0 +1,118 @@
+"""Which in-process BM25? odqa's sparse-matrix index vs bm25s vs Haystack's in-memory BM25.
+
+    python benchmarks/bm25_backends.py [--dataset scifact] [--max-queries N]
+
+Same corpus, same tokens (odqa's standard analyzer), k1=1.2, b=0.75. Reports index time,
+queries/s (top-100), agreement with odqa's Lucene-exact ranking (top-10 overlap) and nDCG@10.
+Writes benchmarks/results/bm25_backends.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+from _common import data_dir, write_results
+from rich.console import Console
+from rich.table import Table
+
+from odqa.components.stores.analysis import standard_tokens
+from odqa.components.stores.bm25_index import BM25Index
+from odqa.corpus.beir import read_beir_queries
+from odqa.corpus.qrels import read_qrels
+from odqa.eval.metrics import evaluate
+
+K1, B, TOP = 1.2, 0.75, 100
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", default="scifact")
+    ap.add_argument("--split", default="train")
+    ap.add_argument("--max-queries", type=int, default=None)
+    args = ap.parse_args()
+    root = data_dir() / args.dataset
+    with open(root / "corpus.jsonl", encoding="utf-8") as fh:
+        docs = [json.loads(line) for line in fh]
+    ids = [d["_id"] for d in docs]
+    texts = [f"{d.get('title', '')}\n{d['text']}" for d in docs]
+    qrels = read_qrels(root / "qrels" / f"{args.split}.tsv")
+    queries = [q for q in read_beir_queries(root, progress=False) if q.qid in qrels][: args.max_queries]
+    results: dict[str, dict] = {}
+    runs: dict[str, dict[str, dict[str, float]]] = {}
+
+    # odqa
+    t0 = time.perf_counter()
+    ours = BM25Index(k1=K1, b=B)
+    ours.add(ids, texts)
+    ours.search("warm", 1)
+    t_index = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    runs["odqa"] = {q.qid: dict(ours.search(q.text, TOP)) for q in queries}
+    results["odqa"] = {"index_s": t_index, "qps": len(queries) / (time.perf_counter() - t0)}
+
+    # bm25s (lucene variant; no length quantisation)
+    import bm25s
+
+    t0 = time.perf_counter()
+    ref = bm25s.BM25(method="lucene", k1=K1, b=B)
+    ref.index([standard_tokens(t) for t in texts], show_progress=False)
+    t_index = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run = {}
+    for q in queries:
+        s = ref.get_scores(standard_tokens(q.text))
+        top = np.argsort(-s)[:TOP]
+        run[q.qid] = {ids[i]: float(s[i]) for i in top if s[i] > 0}
+    runs["bm25s"] = run
+    results["bm25s"] = {"index_s": t_index, "qps": len(queries) / (time.perf_counter() - t0)}
+
+    # Haystack InMemoryDocumentStore (its own tokenizer and BM25 variant)
+    from haystack import Document
+    from haystack.document_stores.in_memory import InMemoryDocumentStore
+
+    t0 = time.perf_counter()
+    store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi", bm25_parameters={"k1": K1, "b": B})
+    store.write_documents([Document(id=i, content=t) for i, t in zip(ids, texts, strict=True)])
+    t_index = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    runs["haystack-inmemory"] = {
+        q.qid: {d.id: float(d.score or 0) for d in store.bm25_retrieval(q.text, top_k=TOP)} for q in queries
+    }
+    results["haystack-inmemory"] = {"index_s": t_index, "qps": len(queries) / (time.perf_counter() - t0)}
+
+    for name, run in runs.items():
+        m = evaluate(qrels, run, ["nDCG@10", "R@100"]).means
+        overlap = np.mean(
+            [
+                len(
+                    set(sorted(run[q], key=lambda d: -run[q][d])[:10])
+                    & set(sorted(runs["odqa"][q], key=lambda d: -runs["odqa"][q][d])[:10])
+                )
+                / max(1, min(10, len(runs["odqa"][q])))
+                for q in runs["odqa"]
+            ]
+        )
+        results[name].update({**m, "top10_overlap_with_odqa": float(overlap)})
+
+    table = Table("backend", "index s", "queries/s", "nDCG@10", "R@100", "top-10 overlap vs odqa")
+    for name, r in results.items():
+        table.add_row(
+            name,
+            f"{r['index_s']:.2f}",
+            f"{r['qps']:.1f}",
+            f"{r['nDCG@10']:.4f}",
+            f"{r['R@100']:.4f}",
+            f"{r['top10_overlap_with_odqa']:.3f}",
+        )
+    Console().print(table)
+    write_results(
+        "bm25_backends",
+        {"dataset": args.dataset, "queries": len(queries), "k1": K1, "b": B, "backends": results},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install (once), train the quick reader and re-ranker if they are
+# missing (once, ~10 minutes on 2 CPU cores), index SQuAD dev part A, and answer questions.
+# Pass your own questions as arguments:  bash scripts/demo.sh "Who founded Warsaw?"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1} TOKENIZERS_PARALLELISM=false
+if [ -z "${ODQA_DATA_DIR:-}" ] && [ -d ../shared/data ]; then export ODQA_DATA_DIR=../shared/data; fi
+args=()
+for q in "$@"; do args+=(--question "$q"); done
+exec .venv/bin/odqa demo "${args[@]}"
