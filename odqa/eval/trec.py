@@ -204,7 +204,7 @@ def write_run(run: Mapping[str, Mapping[str, float]], path: PathLike, tag: str =
 
     :param run: ``qid -> docid -> score``.  Queries with no documents write no lines
         (TREC files cannot represent them).
-    :param path: destination file; its parent directory must exist.
+    :param path: destination file; missing parent directories are created.
     :param tag: run tag written in the last column (no whitespace).
     :raises ValueError: if the tag, a qid or a docid is empty or contains whitespace, or
         a score is NaN.  The destination is left untouched.
@@ -217,6 +217,7 @@ def write_run(run: Mapping[str, Mapping[str, float]], path: PathLike, tag: str =
             _check_token(docid, "document id")
             lines.append(f"{qid} Q0 {docid} {rank} {float(score)!r} {tag}\n")
     destination = Path(path)
+    destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o644)  # mkstemp creates 0600; a run file is meant to be shared

@@ -104,11 +104,14 @@ def load_pipeline(
     registry: ModelRegistry,
     extra: dict[str, str] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
+    device: str | None = None,
 ) -> Pipeline:
     """Load a graph by name or path, filled in for ``index_dir`` and the registry's models.
 
     :param overrides: ``{component: {init_param: value}}`` applied before Haystack builds the
         components, e.g. ``{"fusion": {"mode": "weighted"}}``.
+    :param device: ``cpu``, ``cuda``, ``cuda:1``...: placed on every model component (those with a
+        ``model`` parameter); ``None``/``auto`` lets each component pick (a GPU when present).
     :raises PipelineError: unknown name, unknown placeholder, YAML error, unknown component.
     :raises odqa.models.ModelUnavailableError: a model the graph needs is missing.
     """
@@ -127,6 +130,13 @@ def load_pipeline(
                 f"{path}: override names unknown component {comp!r}; have {sorted(data['components'])}"
             )
         data["components"][comp].setdefault("init_parameters", {}).update(params)
+    if device and device != "auto":
+        from haystack.utils import ComponentDevice
+
+        dev = ComponentDevice.from_str(device).to_dict()
+        for comp in data["components"].values():
+            if "model" in comp.get("init_parameters", {}):
+                comp["init_parameters"].setdefault("device", dev)
     try:
         return Pipeline.from_dict(data, allowed_modules=list(TRUSTED_MODULES))
     except Exception as e:  # Haystack raises several types; name the file

@@ -64,3 +64,14 @@ def test_errors_name_the_file(tmp_path: Path, full_registry: ModelRegistry) -> N
         load_pipeline(bad, index_dir=tmp_path, registry=full_registry)
     with pytest.raises(PipelineError, match="override names unknown component"):
         load_pipeline("bm25", index_dir=tmp_path, registry=full_registry, overrides={"zzz": {}})
+
+
+def test_device_is_placed_on_model_components(tmp_path: Path, full_registry: ModelRegistry) -> None:
+    from haystack.utils import ComponentDevice
+
+    pipe = load_pipeline("qa", index_dir=tmp_path, registry=full_registry, device="cpu")
+    for name in ("query_embedder", "ranker"):
+        assert pipe.get_component(name).device == ComponentDevice.from_str("cpu"), name  # type: ignore[attr-defined]
+    # the reader turns its device into a transformers device_map at init
+    assert pipe.get_component("reader").model_kwargs["device_map"] == "cpu"  # type: ignore[attr-defined]
+    assert "device" not in pipe.to_dict()["components"]["bm25"]["init_parameters"]

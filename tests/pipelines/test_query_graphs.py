@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from odqa.eval.trec import write_run
 from odqa.models import ModelRegistry
 from odqa.pipelines.loader import load_pipeline
 from odqa.pipelines.runner import QueryRunner
-from odqa.pipelines.search import runs_from_result, write_trec
+from odqa.pipelines.search import runs_from_result
 
 QUESTION = "What is the largest city in Poland?"
 
@@ -43,7 +44,7 @@ def test_hybrid_exposes_every_stage_and_writes_trec(
     fused_ids = list(runs["fusion"])
     assert len(fused_ids) == len(set(fused_ids)) <= 10
     path = tmp_path / "run.trec"
-    write_trec({"q1": runs["fusion"]}, path, tag="hybrid")
+    write_run({"q1": runs["fusion"]}, path, tag="hybrid")
     lines = path.read_text().splitlines()
     assert lines[0].split() == ["q1", "Q0", fused_ids[0], "1", lines[0].split()[4], "hybrid"]
 

@@ -1,0 +1,328 @@
+"""Train odqa's extractive reader: span prediction fine-tuned from all-MiniLM-L6-v2 on SQuAD.
+
+The output directory is a plain Hugging Face model directory (``config.json``,
+``model.safetensors``, tokenizer files) loadable by ``AutoModelForQuestionAnswering`` and by
+Haystack's ``TransformersExtractiveReader``, plus a model card (``README.md``) and
+``odqa_manifest.json``.
+
+Usage::
+
+    from odqa.train.reader import config_from_recipe, train_reader
+    result = train_reader(config_from_recipe("quick", output_dir="models/reader"))
+    print(result.dev_metrics)  # {"exact_match": ..., "f1": ...}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from odqa.corpus.types import QAExample
+from odqa.train.batching import pad_batch
+from odqa.train.card import DataFile, write_card
+from odqa.train.common import (
+    LoopConfig,
+    TrainResult,
+    autocast,
+    train_loop,
+)
+from odqa.train.modeling import (
+    apply_lora,
+    base_model_path,
+    count_parameters,
+    default_data_file,
+    default_output_dir,
+    save_model_dir,
+)
+from odqa.train.qa_features import EvalFeature, decode_best_span, eval_features, train_features
+
+log = logging.getLogger(__name__)
+
+SQUAD_TRAIN = "squad/train-v1.1-rebuilt.json"
+SQUAD_DEV = "squad/dev-v1.1-part-a.json"
+AMBIGUOUS = "ambiguous-offsets.json"
+
+
+@dataclass
+class ReaderTrainConfig:
+    """Everything :func:`train_reader` needs; the single source of defaults (the ``full`` recipe).
+
+    ``None`` paths resolve through odqa's settings: ``train_file``/``dev_file`` under
+    ``ODQA_DATA_DIR``, ``output_dir`` to ``<models_dir>/reader`` (where the model registry looks),
+    ``base_model`` to the registry's ``base`` role. ``dev_file=""`` skips the dev evaluation.
+
+    ``ambiguous``: SQuAD train-rebuilt has 9,438 questions whose answer text occurs several times
+    in the context and whose ``answer_start`` was chosen heuristically (``ambiguous-offsets.json``
+    next to the train file). ``"keep"`` trains on them (every offset reproduces its answer text),
+    ``"drop"`` leaves them out.
+    """
+
+    train_file: str | None = None
+    dev_file: str | None = None
+    output_dir: str | None = None
+    base_model: str | None = None
+    max_examples: int | None = None
+    dev_examples: int | None = 2000
+    epochs: float = 2.0
+    batch_size: int = 32
+    grad_accum: int = 1
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    max_length: int = 384
+    doc_stride: int = 128
+    max_answer_length: int = 30
+    n_best: int = 20
+    seed: int = 42
+    ambiguous: Literal["keep", "drop"] = "keep"
+    ambiguous_file: str | None = None
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    resume: bool = False
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    device: str = "auto"
+    threads: int | None = None
+    max_steps: int | None = None
+    eval_batch_size: int = 64
+    progress: bool = True
+    recipe: str | None = None
+    command: str | None = None
+
+    def loop_config(self) -> LoopConfig:
+        return LoopConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            warmup=self.warmup,
+            seed=self.seed,
+            device=self.device,
+            threads=self.threads,
+            weight_decay=self.weight_decay,
+            grad_accum=self.grad_accum,
+            max_steps=self.max_steps,
+            checkpoint_every=self.checkpoint_every,
+            keep_checkpoints=self.keep_checkpoints,
+            resume=self.resume,
+            progress=self.progress,
+            desc="reader",
+        )
+
+
+#: Named hyper-parameter sets; values override :class:`ReaderTrainConfig` defaults.
+#: ``quick`` fits a few minutes on 2 idle CPU cores (the demo); ``full`` is the real model (GPU advised;
+#: it checkpoints every ``checkpoint_every`` steps and, rerun, resumes from the newest checkpoint).
+RECIPES: dict[str, dict[str, Any]] = {
+    "quick": {
+        "max_examples": 2500,
+        "dev_examples": 500,
+        "epochs": 1.0,
+        "batch_size": 16,
+        "lr": 1e-4,
+        "warmup": 0.1,
+        "max_length": 256,
+        "doc_stride": 96,
+        "checkpoint_every": 0,
+    },
+    "full": {"resume": True},
+}
+
+
+def config_from_recipe(name: str, **overrides: Any) -> ReaderTrainConfig:
+    """A :class:`ReaderTrainConfig` for recipe ``name`` with ``overrides`` on top (``None`` ignored).
+
+    :raises KeyError: for an unknown recipe.
+    :raises TypeError: for an override that is not a config field.
+    """
+    if name not in RECIPES:
+        raise KeyError(f"unknown reader recipe {name!r}; recipes are {', '.join(RECIPES)}")
+    known = {f.name for f in fields(ReaderTrainConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"unknown reader config field(s): {', '.join(unknown)}")
+    values = {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}, "recipe": name}
+    return ReaderTrainConfig(**values)
+
+
+# --------------------------------------------------------------------------- data
+def _resolved_paths(cfg: ReaderTrainConfig) -> tuple[Path, Path | None, Path]:
+    train = Path(cfg.train_file or default_data_file(SQUAD_TRAIN))
+    dev = None if cfg.dev_file == "" else Path(cfg.dev_file or default_data_file(SQUAD_DEV))
+    out = Path(cfg.output_dir or default_output_dir("reader"))
+    return train, dev, out
+
+
+def _ambiguous_ids(cfg: ReaderTrainConfig, train_file: Path) -> tuple[set[str], Path | None]:
+    path = Path(cfg.ambiguous_file) if cfg.ambiguous_file else train_file.parent / AMBIGUOUS
+    if not path.is_file():
+        if cfg.ambiguous_file:
+            raise FileNotFoundError(f"ambiguous-offsets file not found: {path}")
+        return set(), None
+    return {row["id"] for row in json.loads(path.read_text(encoding="utf-8"))}, path
+
+
+def sample(examples: list[QAExample], n: int | None, seed: int) -> list[QAExample]:
+    """A seeded random sample of ``n`` examples in file order (all of them when ``n`` is None)."""
+    if n is None or n >= len(examples):
+        return examples
+    keep = sorted(random.Random(seed).sample(range(len(examples)), n))
+    return [examples[i] for i in keep]
+
+
+def load_examples(path: Path, n: int | None, seed: int, drop: set[str] | None = None) -> list[QAExample]:
+    """Questions of a SQuAD file, minus ``drop`` ids, sampled down to ``n``."""
+    from odqa.corpus.squad import read_squad
+
+    _, examples = read_squad(path, progress=False)
+    if drop:
+        examples = [ex for ex in examples if ex.qid not in drop]
+    return sample(examples, n, seed)
+
+
+# --------------------------------------------------------------------------- evaluation
+def _logits(model: torch.nn.Module, features: list[EvalFeature], batch_size: int, pad_id: int) -> list[Any]:
+    device = next(model.parameters()).device
+    order = sorted(range(len(features)), key=lambda i: len(features[i].inputs["input_ids"]))
+    out: list[Any] = [None] * len(features)
+    model.eval()
+    with torch.inference_mode():
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo : lo + batch_size]
+            batch = pad_batch([features[i].inputs for i in idx], pad_id)
+            with autocast(device):
+                res = model(**{k: v.to(device) for k, v in batch.items()})
+            starts = res.start_logits.float().cpu().numpy()
+            ends = res.end_logits.float().cpu().numpy()
+            for row, i in enumerate(idx):
+                n = len(features[i].inputs["input_ids"])
+                out[i] = (starts[row, :n], ends[row, :n])
+    return out
+
+
+def predict_answers(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    examples: list[QAExample],
+    max_length: int = 384,
+    doc_stride: int = 128,
+    batch_size: int = 64,
+    n_best: int = 20,
+    max_answer_length: int = 30,
+) -> dict[str, str]:
+    """The best answer span of every example (``qid -> text``; ``""`` when no valid span)."""
+    features = eval_features(tokenizer, examples, max_length, doc_stride)
+    logits = _logits(model, features, batch_size, tokenizer.pad_token_id)
+    best: dict[int, tuple[float, int, int]] = {}
+    for feat, (start, end) in zip(features, logits, strict=True):
+        span = decode_best_span(np.asarray(start), np.asarray(end), feat.offsets, n_best, max_answer_length)
+        if span and (feat.example_index not in best or span[0] > best[feat.example_index][0]):
+            best[feat.example_index] = span
+    preds = {}
+    for i, ex in enumerate(examples):
+        span = best.get(i)
+        preds[ex.qid] = ex.context[span[1] : span[2]] if span else ""
+    return preds
+
+
+def evaluate_reader(
+    model: torch.nn.Module, tokenizer: Any, examples: list[QAExample], cfg: ReaderTrainConfig
+) -> dict[str, float]:
+    """SQuAD exact match and F1 (percent) of ``model`` on ``examples``."""
+    from odqa.eval.qa import squad_scores
+
+    preds = predict_answers(
+        model,
+        tokenizer,
+        examples,
+        cfg.max_length,
+        cfg.doc_stride,
+        cfg.eval_batch_size,
+        cfg.n_best,
+        cfg.max_answer_length,
+    )
+    scores = squad_scores(preds, {ex.qid: ex.answers for ex in examples})
+    return {"exact_match": float(scores["exact_match"]), "f1": float(scores["f1"]), "examples": len(examples)}
+
+
+# --------------------------------------------------------------------------- training
+def _qa_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    loss: torch.Tensor = model(**batch).loss
+    return loss
+
+
+def train_reader(cfg: ReaderTrainConfig) -> TrainResult:
+    """Fine-tune an extractive reader as ``cfg`` says, save it with its card, evaluate it on dev."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    started = time.time()
+    train_file, dev_file, out = _resolved_paths(cfg)
+    base = base_model_path(cfg.base_model)
+    ambiguous, ambiguous_path = _ambiguous_ids(cfg, train_file)
+    drop = ambiguous if cfg.ambiguous == "drop" else set()
+    examples = load_examples(train_file, cfg.max_examples, cfg.seed, drop)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    features = train_features(tokenizer, examples, cfg.max_length, cfg.doc_stride)
+    log.info("reader: %d examples -> %d training windows", len(examples), len(features))
+
+    model: torch.nn.Module = AutoModelForQuestionAnswering.from_pretrained(base)
+    if cfg.lora:
+        model = apply_lora(
+            model, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, ["qa_outputs"], "QUESTION_ANS"
+        )
+    params = count_parameters(model)
+    pad_id = tokenizer.pad_token_id
+    result = train_loop(
+        model,
+        features,
+        [len(f["input_ids"]) for f in features],
+        lambda chunk: pad_batch(chunk, pad_id),
+        _qa_loss,
+        cfg.loop_config(),
+        out,
+    )
+    plain = save_model_dir(model, tokenizer, out)
+
+    dev_metrics: dict[str, float] = {}
+    dev_examples: list[QAExample] = []
+    if dev_file is not None:
+        dev_examples = load_examples(dev_file, cfg.dev_examples, seed=0)
+        dev_metrics = evaluate_reader(plain, tokenizer, dev_examples, cfg)
+        log.info("reader dev: %s", dev_metrics)
+
+    data = [DataFile.of(train_file, "train", {"questions": len(examples), "windows": len(features)})]
+    if ambiguous_path is not None:
+        data.append(
+            DataFile.of(ambiguous_path, "ambiguous-offsets", {"ids": len(ambiguous), "dropped": len(drop)})
+        )
+    if dev_file is not None:
+        data.append(DataFile.of(dev_file, "dev", {"questions": len(dev_examples)}))
+    train_result = TrainResult(
+        output_dir=str(out),
+        steps=result.steps,
+        examples_per_s=result.items_per_s,
+        final_loss=result.final_loss,
+        dev_metrics=dev_metrics,
+        train_seconds=result.train_seconds,
+        device=result.device,
+        unit="windows",
+        extra={
+            "first_loss": result.first_loss,
+            "resumed_from": result.resumed_from,
+            "examples": len(examples),
+            "windows": len(features),
+            "parameters": params,
+            "wall_seconds": round(time.time() - started, 1),
+        },
+    )
+    write_card(out, "reader", cfg, base, train_result, data)
+    return train_result

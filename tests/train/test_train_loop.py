@@ -1,0 +1,133 @@
+"""The shared training loop on a toy model: loss history, checkpoints and exact resume."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from odqa.train.batching import pad_batch
+from odqa.train.checkpoint import list_checkpoints
+from odqa.train.common import LoopConfig, build_optimizer, total_optimizer_steps, train_loop, warmup_steps
+
+
+class Toy(nn.Module):
+    """Mean-pooled embeddings -> dropout -> linear; the forward returns the MSE loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.emb = nn.Embedding(50, 8)
+        self.drop = nn.Dropout(0.3)
+        self.out = nn.Linear(8, 1)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, target: torch.Tensor
+    ) -> torch.Tensor:
+        mask = attention_mask.unsqueeze(-1).float()
+        pooled = (self.emb(input_ids) * mask).sum(1) / mask.sum(1)
+        return nn.functional.mse_loss(self.out(self.drop(pooled)).squeeze(-1), target)
+
+
+def _items(n: int = 20) -> list[dict[str, Any]]:
+    rng = random.Random(0)
+    items = []
+    for _ in range(n):
+        ids = [rng.randint(1, 49) for _ in range(rng.randint(2, 9))]
+        items.append({"input_ids": ids, "attention_mask": [1] * len(ids), "target": float(sum(ids) % 7)})
+    return items
+
+
+def _cfg(**kw: Any) -> LoopConfig:
+    base: dict[str, Any] = dict(
+        epochs=3, batch_size=4, lr=0.05, warmup=1, seed=5, device="cpu", grad_accum=2, progress=False
+    )
+    return LoopConfig(**{**base, **kw})
+
+
+def _run(out: Path, cfg: LoopConfig, fail_at: int | None = None) -> tuple[Toy, Any]:
+    items = _items()
+    calls = {"n": 0}
+
+    def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        calls["n"] += 1
+        if fail_at is not None and calls["n"] == fail_at:
+            raise KeyboardInterrupt("simulated end of session")
+        result: torch.Tensor = model(**batch)
+        return result
+
+    model = Toy()
+    res = train_loop(
+        model, items, [len(i["input_ids"]) for i in items], lambda c: pad_batch(c, 0), loss, cfg, out
+    )
+    return model, res
+
+
+def _log_steps(out: Path) -> list[int]:
+    return [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
+
+
+def test_steps_and_log(tmp_path: Path) -> None:
+    _, res = _run(tmp_path, _cfg())
+    # 20 items / batch 4 = 5 micro-batches per epoch; accumulation 2 -> 3 steps per epoch
+    assert res.steps == res.total_steps == 9
+    assert _log_steps(tmp_path) == list(range(1, 10))
+    assert res.examples == 60
+    assert res.first_loss is not None and res.final_loss is not None
+    assert res.items_per_s > 0
+
+
+def test_max_steps_overrides_epochs(tmp_path: Path) -> None:
+    assert total_optimizer_steps(20, _cfg(max_steps=4)) == 4
+    _, res = _run(tmp_path, _cfg(max_steps=4))
+    assert res.steps == 4
+
+
+def test_resume_is_exact(tmp_path: Path) -> None:
+    full_model, full = _run(tmp_path / "full", _cfg())
+    out = tmp_path / "split"
+    # micro-batch 12 is in step 7 (epoch 3): the newest checkpoint is then step 6
+    with pytest.raises(KeyboardInterrupt):
+        _run(out, _cfg(checkpoint_every=2, keep_checkpoints=2), fail_at=12)
+    assert [s for s, _ in list_checkpoints(out)] == [4, 6]
+    model, res = _run(out, _cfg(checkpoint_every=2, keep_checkpoints=2, resume=True))
+    assert res.resumed_from == 6
+    assert res.steps == 9
+    assert _log_steps(out) == list(range(1, 10))
+    assert res.losses == pytest.approx(full.losses, abs=1e-5)
+    for a, b in zip(full_model.state_dict().values(), model.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_fresh_run_clears_old_checkpoints(tmp_path: Path) -> None:
+    _run(tmp_path, _cfg(checkpoint_every=2))
+    assert list_checkpoints(tmp_path)
+    _run(tmp_path, _cfg(max_steps=1))
+    assert list_checkpoints(tmp_path) == []
+
+
+def test_resume_refuses_other_data(tmp_path: Path) -> None:
+    _run(tmp_path, _cfg(checkpoint_every=3, max_steps=3))
+    with pytest.raises(ValueError, match="other data"):
+        _run(tmp_path, _cfg(checkpoint_every=3, resume=True, batch_size=2))
+
+
+def test_warmup_then_linear_decay() -> None:
+    model = nn.Linear(2, 2)
+    assert warmup_steps(0.1, 100) == 10 and warmup_steps(3, 100) == 3
+    opt, sched = build_optimizer(model, lr=1.0, weight_decay=0.01, total_steps=10, warmup=2)
+    lrs = []
+    for _ in range(10):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    assert lrs[0] < lrs[1] < lrs[2]
+    assert all(a > b for a, b in itertools.pairwise(lrs[2:]))
+    assert sched.get_last_lr()[0] == 0.0
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.01, 0.0]  # bias without decay

@@ -1,0 +1,71 @@
+"""Recipes, config defaults and model cards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from odqa.train import reader, reranker
+from odqa.train.card import CARD, MANIFEST, DataFile, write_card
+from odqa.train.common import TrainResult
+
+
+@pytest.mark.parametrize("module", [reader, reranker])
+def test_recipes_only_name_config_fields(module: object) -> None:
+    config_cls = reader.ReaderTrainConfig if module is reader else reranker.RerankerTrainConfig
+    names = {f.name for f in fields(config_cls)}
+    recipes = module.RECIPES  # type: ignore[attr-defined]
+    assert {"quick", "full"} <= set(recipes)
+    for recipe in recipes.values():
+        assert set(recipe) <= names
+
+
+def test_config_from_recipe_overrides_and_none() -> None:
+    cfg = reader.config_from_recipe("quick", lr=1e-3, epochs=None, output_dir="x")
+    assert cfg.recipe == "quick" and cfg.lr == 1e-3 and cfg.output_dir == "x"
+    assert cfg.epochs == reader.RECIPES["quick"]["epochs"]  # None means "not given"
+    assert cfg.max_length == 256
+    full = reader.config_from_recipe("full")
+    assert full.max_length == 384 and full.epochs == 2 and full.max_examples is None
+    assert full.checkpoint_every > 0 and full.resume
+    rr = reranker.config_from_recipe("full")
+    assert set(rr.sources) == {"squad", "msmarco"}
+
+
+def test_config_from_recipe_errors() -> None:
+    with pytest.raises(KeyError, match="quick"):
+        reader.config_from_recipe("nope")
+    with pytest.raises(TypeError, match="learning_rate"):
+        reranker.config_from_recipe("quick", learning_rate=1.0)
+
+
+def test_card_and_manifest(tmp_path: Path) -> None:
+    data_file = tmp_path / "train.json"
+    data_file.write_text('{"data": []}')
+    result = TrainResult(
+        str(tmp_path), 12, 7.5, 1.25, {"f1": 50.0}, 30.0, "cpu", "windows", {"first_loss": 5.0}
+    )
+    cfg = reader.config_from_recipe("quick", command="odqa train reader --recipe quick")
+    manifest = write_card(
+        tmp_path, "reader", cfg, "/models/base", result, [DataFile.of(data_file, "train", {"n": 3})]
+    )
+    saved = json.loads((tmp_path / MANIFEST).read_text())
+    assert saved == manifest
+    assert saved["data"][0]["sha256"] == hashlib.sha256(data_file.read_bytes()).hexdigest()[:16]
+    assert saved["training"]["windows_per_s"] == 7.5 and saved["dev_metrics"] == {"f1": 50.0}
+    assert saved["hyperparameters"]["max_length"] == 256 and saved["recipe"] == "quick"
+    assert saved["command"] == "odqa train reader --recipe quick"
+    assert {"torch", "transformers", "peft"} <= set(saved["libraries"])
+    card = (tmp_path / CARD).read_text()
+    for text in (
+        "# odqa reader",
+        "/models/base",
+        "windows_per_s",
+        "odqa train reader --recipe quick",
+        "TransformersExtractiveReader",
+    ):
+        assert text in card
