@@ -12,6 +12,10 @@ import numpy as np
 
 from odqa.utils.manifest import make_manifest
 
+# idle OpenMP threads spin by default and slow torch badly on shared cores (as in odqa/cli.py)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 WORK = ROOT / "benchmarks" / "work"
