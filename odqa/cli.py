@@ -50,9 +50,15 @@ def _main(
         Path | None, typer.Option(help="Trained models directory (ODQA_MODELS_DIR).")
     ] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (ODQA_DEVICE).")] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="BM25 side: embedded | elasticsearch (ODQA_BACKEND, ELASTICSEARCH_URL)."),
+    ] = None,
 ) -> None:
     try:
-        state.settings = load_settings(config, index_dir=index_dir, models_dir=models_dir, device=device)
+        state.settings = load_settings(
+            config, index_dir=index_dir, models_dir=models_dir, device=device, backend=backend
+        )
     except (OSError, ValueError) as e:
         _fail(str(e), EXIT_ERROR)
 
@@ -66,6 +72,27 @@ def _registry() -> Any:
     from odqa.models import registry_from_settings
 
     return registry_from_settings(state.settings)
+
+
+def _backend_kwargs() -> dict[str, Any]:
+    """Where the BM25 (and dense) side lives, from settings (``ODQA_BACKEND``, ``ELASTICSEARCH_*``)."""
+    s = state.settings
+    if s.backend == "embedded" and s.dense_backend == "faiss":
+        return {}
+    from odqa.pipelines.backends import es_config_from_settings
+
+    return {"backend": s.backend, "es": es_config_from_settings(s), "dense": s.dense_backend}
+
+
+def _es_error(e: BaseException) -> BaseException | None:
+    """The Elasticsearch error behind ``e`` (Haystack wraps component errors), if any."""
+    from odqa.components.stores.es_config import EsError
+
+    while e is not None:
+        if isinstance(e, EsError):
+            return e
+        e = e.__cause__  # type: ignore[assignment]
+    return None
 
 
 def _check_index(index_dir: Path) -> None:
@@ -86,12 +113,20 @@ def _load_runner(pipeline: str, overrides: dict[str, dict[str, Any]] | None = No
             registry=_registry(),
             overrides=overrides,
             device=state.settings.device,
+            **_backend_kwargs(),
         )
     except ModelUnavailableError as e:
         _fail(str(e), EXIT_MODEL)
     except PipelineError as e:
         _fail(str(e), EXIT_ERROR)
-    return QueryRunner(pipe)
+    runner = QueryRunner(pipe)
+    try:
+        runner.warm_up()
+    except Exception as e:
+        if (es := _es_error(e)) is not None:
+            _fail(str(es), EXIT_ERROR)
+        raise
+    return runner
 
 
 # ----------------------------------------------------------------------------- index
@@ -139,6 +174,7 @@ def index(
             overrides=overrides,
             fresh=not append,
             strict=strict,
+            **_backend_kwargs(),
         )
     except ModelUnavailableError as e:
         _fail(str(e), EXIT_MODEL)
@@ -146,6 +182,10 @@ def index(
         _fail(f"{e.problem} (--strict)", EXIT_ERROR)
     except (OSError, ValueError) as e:
         _fail(str(e), EXIT_ERROR)
+    except Exception as e:
+        if (es := _es_error(e)) is not None:
+            _fail(str(es), EXIT_ERROR)
+        raise
     console.print(
         f"indexed {report.documents} documents as {report.passages} passages into {report.index_dir} "
         f"in {time.perf_counter() - t0:.1f}s; {len(report.problems)} problems"
@@ -488,9 +528,21 @@ def demo(
     ask(list(questions or DEMO_QUESTIONS), pipeline="qa", top_k=3, as_json=False, timings=True)
 
 
+def _register_subcommands() -> None:
+    """Commands that live in their own modules (evaluation, Elasticsearch)."""
+    import odqa.cli_eval  # noqa: F401  (registers evaluate / eval / compare / report)
+    from odqa.cli_es import es_app
+
+    app.add_typer(es_app, name="es")
+
+
 def main() -> None:
+    _register_subcommands()
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # run through the importable module so that odqa.cli_eval registers on the same app
+    from odqa.cli import main as cli_main
+
+    cli_main()

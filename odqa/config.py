@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(default=None, description="Trained models; default <cache_dir>/models.")
     index_dir: Path = Field(default=Path(".odqa/index"), description="Where `odqa index` writes.")
     backend: Literal["embedded", "elasticsearch"] = "embedded"
+    dense_backend: Literal["faiss", "elasticsearch"] = "faiss"
+    # Elasticsearch (unset = the ELASTICSEARCH_* environment variables; secrets only from there)
+    es_url: str | None = None
+    es_index: str | None = None
+    es_username: str | None = None
+    es_ca_certs: str | None = None
+    es_verify_certs: bool | None = None
+    es_request_timeout: float | None = None
     device: str = Field(default="auto", description="auto | cpu | cuda | cuda:N")
     # Model roles: a local path or a hub id; None = odqa's offline default for the role.
     embedder_model: str | None = None

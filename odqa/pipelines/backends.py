@@ -46,6 +46,7 @@ __all__ = [
     "apply_backend",
     "backend_indexing",
     "check_backend",
+    "es_config_from_settings",
     "es_stores",
 ]
 
@@ -56,6 +57,15 @@ EMBEDDED_STORE = "odqa.components.stores.bm25_document_store.EmbeddedBM25Documen
 INDEX_WRITER = "odqa.components.writers.index_writer.IndexWriter"
 ES_RETRIEVER = "odqa.components.retrievers.es_bm25_retriever.ElasticsearchBM25Retriever"
 ES_STORE = "odqa.components.stores.es_document_store.OdqaElasticsearchDocumentStore"
+FAISS_RETRIEVER = "odqa.components.retrievers.faiss_retriever.FaissRetriever"
+FAISS_STORE = "odqa.components.stores.faiss_document_store.OdqaFAISSDocumentStore"
+ES_EMBEDDING_RETRIEVER = "odqa.components.retrievers.es_embedding_retriever.ElasticsearchEmbeddingRetriever"
+DENSE_BACKENDS = ("faiss", "elasticsearch")
+#: suffix of the kNN index name (vectors live apart from the BM25 passages: both writers replace
+#: whole documents, so sharing one index would let one writer erase the other's fields)
+DENSE_SUFFIX = "-dense"
+#: FAISS metric -> Elasticsearch dense_vector similarity
+_ES_SIMILARITY = {"cosine": "cosine", "ip": "max_inner_product", "l2": "l2_norm"}
 
 #: init parameters that carry over from the embedded store / retriever
 _STORE_KEYS = ("analyzer", "k1", "b", "index_title")
@@ -89,20 +99,61 @@ def es_store_dict(
     return {"type": ES_STORE, "init_parameters": params}
 
 
-def apply_backend(graph: dict[str, Any], backend: str, es: EsConfig | None = None) -> dict[str, Any]:
+def _dense_store_dict(es: EsConfig, faiss_params: dict[str, Any] | None, *, writer: bool) -> dict[str, Any]:
+    params = _connection_params(es)
+    params["index"] = es.index + DENSE_SUFFIX
+    params["embedding_dim"] = int((faiss_params or {}).get("embedding_dim", 384))
+    metric = (faiss_params or {}).get("metric", "cosine")
+    params["embedding_similarity_function"] = _ES_SIMILARITY.get(metric, "l2_norm")
+    if writer:
+        params.update(create_index=True, refresh=False, progress_bar=True)
+    else:
+        params.update(create_index=False)
+    return {"type": ES_STORE, "init_parameters": params}
+
+
+def _apply_dense(out: dict[str, Any], es: EsConfig) -> None:
+    for comp in (out.get("components") or {}).values():
+        params = comp.setdefault("init_parameters", {}) or {}
+        store = params.get("document_store")
+        faiss_params = store.get("init_parameters") if isinstance(store, dict) else None
+        if comp.get("type") == FAISS_RETRIEVER:
+            kept = {k: v for k, v in params.items() if k in _RETRIEVER_KEYS}
+            comp["type"] = ES_EMBEDDING_RETRIEVER
+            comp["init_parameters"] = {
+                **kept,
+                "document_store": _dense_store_dict(es, faiss_params, writer=False),
+            }
+        elif (
+            isinstance(store, dict) and store.get("type") == FAISS_STORE and comp.get("type") == INDEX_WRITER
+        ):
+            params["document_store"] = _dense_store_dict(es, faiss_params, writer=True)
+
+
+def apply_backend(
+    graph: dict[str, Any], backend: str, es: EsConfig | None = None, *, dense: str = "faiss"
+) -> dict[str, Any]:
     """Return ``graph`` with its BM25 side on ``backend`` (a new dict; ``graph`` is not changed).
 
     :param backend: ``embedded`` (graph returned as is) or ``elasticsearch``.
     :param es: Connection settings; default :meth:`EsConfig.from_env`.
+    :param dense: ``faiss`` (default) or ``elasticsearch``: with the latter, FAISS retrievers and
+        FAISS writers move to Elasticsearch kNN too, in the index ``<index>-dense``.
     :raises ValueError: unknown backend, or a component that holds the embedded BM25 store and
         has no Elasticsearch counterpart.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "embedded":
+    if dense not in DENSE_BACKENDS:
+        raise ValueError(f"unknown dense backend {dense!r}; choose one of {', '.join(DENSE_BACKENDS)}")
+    if backend == "embedded" and dense == "faiss":
         return graph
     cfg = es or EsConfig.from_env()
     out = copy.deepcopy(graph)
+    if dense == "elasticsearch":
+        _apply_dense(out, cfg)
+    if backend == "embedded":
+        return out
     for name, comp in (out.get("components") or {}).items():
         params = comp.setdefault("init_parameters", {}) or {}
         store = params.get("document_store")
@@ -123,8 +174,15 @@ def apply_backend(graph: dict[str, Any], backend: str, es: EsConfig | None = Non
     return out
 
 
+def es_config_from_settings(settings: Any) -> EsConfig:
+    """:class:`EsConfig` from odqa's ``Settings``: its ``es_*`` fields where set, else the
+    ``ELASTICSEARCH_*`` environment variables (secrets always come from the environment)."""
+    fields = ("url", "index", "username", "ca_certs", "verify_certs", "request_timeout")
+    return EsConfig.from_env(**{f: getattr(settings, f"es_{f}", None) for f in fields})
+
+
 def check_backend(backend: str, es: EsConfig | None = None) -> dict[str, Any] | None:
-    """For ``elasticsearch``: reach the server (within ``connect_timeout``, 5 s by default) and
+    """For ``elasticsearch``: reach the server (within ``connect_timeout``: 4 s by default) and
     return its info; ``None`` for ``embedded``.
 
     :raises EsUnavailableError: the server is down or refuses the credentials (names the URL).

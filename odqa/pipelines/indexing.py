@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from odqa.components.preprocessors.passage_splitter import source_to_document
+from odqa.components.stores.es_config import EsConfig
 from odqa.corpus.load import CollectionFormat, read_collection
 from odqa.corpus.types import Problem
 from odqa.models import ModelRegistry
+from odqa.pipelines.backends import backend_indexing, check_backend
 from odqa.pipelines.loader import load_pipeline
 from odqa.utils.fs import atomic_dir, write_json
 from odqa.utils.manifest import make_manifest
@@ -50,8 +52,13 @@ def index_collection(
     chunk_size: int = 20000,
     progress: bool = True,
     on_problem: Callable[[Problem], None] | None = None,
+    backend: str = "embedded",
+    es: EsConfig | None = None,
+    dense: str = "faiss",
 ) -> IndexReport:
-    """Read ``collection`` and write the BM25 and FAISS stores under ``index_dir``."""
+    """Read ``collection`` and write the BM25 and FAISS stores under ``index_dir`` (with
+    ``backend="elasticsearch"`` the BM25 side goes to Elasticsearch, same passage ids)."""
+    check_backend(backend, es)
     target = Path(index_dir)
     report = IndexReport(index_dir=target)
 
@@ -63,20 +70,33 @@ def index_collection(
     docs = read_collection(collection, fmt, strict=strict, on_problem=record, progress=progress)
 
     def run_into(work_dir: Path) -> None:
-        pipe = load_pipeline(pipeline, index_dir=work_dir, registry=registry, overrides=overrides)
+        pipe = load_pipeline(
+            pipeline,
+            index_dir=work_dir,
+            registry=registry,
+            overrides=overrides,
+            backend=backend,
+            es=es,
+            dense=dense,
+        )
         pipe.warm_up()
-        for chunk in _chunks(iter(docs), chunk_size):
-            out = pipe.run(
-                {"splitter": {"documents": [source_to_document(d) for d in chunk]}},
-                include_outputs_from={"splitter"},
-            )
-            report.documents += len(chunk)
-            report.passages += len(out["splitter"]["documents"])
+        with backend_indexing(pipe, fresh=fresh):
+            for chunk in _chunks(iter(docs), chunk_size):
+                out = pipe.run(
+                    {"splitter": {"documents": [source_to_document(d) for d in chunk]}},
+                    include_outputs_from={"splitter"},
+                )
+                report.documents += len(chunk)
+                report.passages += len(out["splitter"]["documents"])
+            if report.documents == 0:  # before an Elasticsearch alias swap, too
+                raise ValueError(f"{collection}: no documents were read; the previous index is kept")
         manifest = make_manifest(
             "odqa-index",
             collection=str(Path(collection).resolve()),
             format=fmt,
             pipeline=str(pipeline),
+            backend=backend,
+            dense=dense,
             overrides=overrides or {},
             documents=report.documents,
             passages=report.passages,
@@ -87,8 +107,6 @@ def index_collection(
     if fresh:
         with atomic_dir(target) as tmp:
             run_into(tmp)
-            if report.documents == 0:
-                raise ValueError(f"{collection}: no documents were read; the previous index is kept")
     else:
         run_into(target)
     for leftover in target.parent.glob(f".{target.name}.tmp-*"):

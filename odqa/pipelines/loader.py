@@ -25,7 +25,9 @@ from typing import Any
 import yaml
 from haystack import Pipeline
 
+from odqa.components.stores.es_config import EsConfig
 from odqa.models import ROLES, ModelRegistry, hub_offline
+from odqa.pipelines.backends import apply_backend
 
 #: modules whose classes built-in graphs may name (Haystack 3 refuses any module not allow-listed);
 #: a user graph naming others needs HAYSTACK_DESERIALIZATION_ALLOWLIST.
@@ -105,6 +107,9 @@ def load_pipeline(
     extra: dict[str, str] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     device: str | None = None,
+    backend: str = "embedded",
+    es: EsConfig | None = None,
+    dense: str = "faiss",
 ) -> Pipeline:
     """Load a graph by name or path, filled in for ``index_dir`` and the registry's models.
 
@@ -112,6 +117,9 @@ def load_pipeline(
         components, e.g. ``{"fusion": {"mode": "weighted"}}``.
     :param device: ``cpu``, ``cuda``, ``cuda:1``...: placed on every model component (those with a
         ``model`` parameter); ``None``/``auto`` lets each component pick (a GPU when present).
+    :param backend: ``embedded`` or ``elasticsearch`` (the BM25 side; see :mod:`odqa.pipelines.backends`).
+    :param es: Elasticsearch connection settings (default: ``ELASTICSEARCH_*`` environment).
+    :param dense: ``faiss`` or ``elasticsearch`` (kNN) for the dense side.
     :raises PipelineError: unknown name, unknown placeholder, YAML error, unknown component.
     :raises odqa.models.ModelUnavailableError: a model the graph needs is missing.
     """
@@ -124,6 +132,10 @@ def load_pipeline(
         raise PipelineError(f"{path}: invalid YAML: {e}") from e
     if not isinstance(data, dict) or "components" not in data:
         raise PipelineError(f"{path}: a pipeline graph needs a 'components' mapping")
+    try:
+        data = apply_backend(data, backend, es, dense=dense)
+    except ValueError as e:
+        raise PipelineError(f"{path}: {e}") from e
     for comp, params in (overrides or {}).items():
         if comp not in data["components"]:
             raise PipelineError(
