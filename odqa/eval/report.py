@@ -60,6 +60,7 @@ img.fig { max-width: 100%; display:block; margin: 4px 0 8px; }
 details { margin: 6px 0 8px; } summary { cursor: pointer; color: var(--accent); font-weight: 550; }
 .note { color: var(--muted); font-size: 12.5px; }
 .skip { color: var(--muted); font-style: italic; }
+.scroll { overflow-x: auto; }
 .grid2 { display:grid; grid-template-columns: 1fr 1fr; gap: 18px; }
 footer { color: var(--muted); font-size: 12.5px; max-width: 1180px; margin: 0 auto; padding: 0 28px 40px; }
 code { background: #eef2f7; padding: 1px 5px; border-radius: 4px; font-size: 12.5px; }
@@ -94,20 +95,25 @@ def _swatch(i: int) -> str:
 
 # ------------------------------------------------------------------------------------------ HTML
 def _metrics_table(s: DatasetSection) -> str:
-    best = {m: max(e.means[m] for e in s.pipelines) for m in s.metrics}
+    best = {m: max(e.means[m] for e in s.pipelines if m in e.means) for m in s.metrics}
     head = "".join(f"<th>{_e(m)}</th>" for m in s.metrics)
     rows = []
     for i, e in enumerate(s.pipelines):
         base = '<span class="base">baseline</span>' if e.name == s.baseline else ""
         cells = []
         for m in s.metrics:
+            if m not in e.means:
+                cells.append("<td>–</td>")
+                continue
             c = s.comparison(e.name, m)
+            if c is not None and c.n == 0:
+                c = None  # the baseline has no value for this metric: nothing to compare
             symbol, cls = _mark(c)
             mark = f' <span class="{cls}">{symbol}</span>' if symbol else ""
             bold = ' class="best"' if e.means[m] == best[m] and len(s.pipelines) > 1 else ""
             cells.append(f'<td title="{_e(_tooltip(c))}"><span{bold}>{fmt(e.means[m])}</span>{mark}</td>')
         rows.append(f"<tr><td>{_swatch(i)}<b>{_e(e.name)}</b>{base}</td>{''.join(cells)}</tr>")
-    return f"<table><tr><th>pipeline</th>{head}</tr>{''.join(rows)}</table>"
+    return f"<div class='scroll'><table><tr><th>pipeline</th>{head}</tr>{''.join(rows)}</table></div>"
 
 
 def _significance_table(s: DatasetSection) -> str:
@@ -116,6 +122,8 @@ def _significance_table(s: DatasetSection) -> str:
     rows = []
     for name, comps in s.comparisons.items():
         for c in comps:
+            if c.n == 0:
+                continue
             cls = "delta-up" if c.delta > 0 else "delta-down" if c.delta < 0 else ""
             symbol, mcls = _mark(c)
             rows.append(
@@ -250,7 +258,8 @@ def _overview(sections: list[DatasetSection]) -> str:
     head = "".join(f"<th>{_e(n)}</th>" for n in names)
     return (
         "<section class='card'><h2>Overview</h2><p class='facts'>Primary metric of each dataset "
-        "(final retrieval stage; reader F1 for QA graphs); marks compare with that dataset's baseline.</p>"
+        "(final retrieval stage, or reader F1 when every pipeline has a reader); marks compare with the "
+        "dataset's baseline.</p>"
         f"<table><tr><th>dataset</th><th>metric</th><th>baseline</th>{head}</tr>{''.join(rows)}</table></section>"
     )
 
@@ -351,7 +360,7 @@ def render_markdown(sections: list[DatasetSection], figures_dir: Path, *, link_b
             cells = [e.name + (" (baseline)" if e.name == s.baseline else "")]
             for m in s.metrics:
                 symbol, _ = _mark(s.comparison(e.name, m))
-                cells.append(f"{fmt(e.means[m])}{' ' + symbol if symbol else ''}")
+                cells.append(f"{fmt(e.means.get(m))}{' ' + symbol if symbol else ''}")
             rows.append(cells)
         out.append(_md_table(["pipeline", *s.metrics], rows))
         if s.comparisons:
@@ -365,6 +374,7 @@ def render_markdown(sections: list[DatasetSection], figures_dir: Path, *, link_b
                 ]
                 for n, comps in s.comparisons.items()
                 for c in comps
+                if c.n
             ]
             out += [
                 "",

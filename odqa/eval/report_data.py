@@ -36,8 +36,6 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "P@10",
     "R@10",
     "R@100",
-    "success@5",
-    "AR@1",
     "AR@5",
     "AR@20",
     "EM",
@@ -199,12 +197,18 @@ def build_sections(
         entries = [_entry(r) for r in group]
         _unique_names(entries)
         base_name = baseline if baseline in {e.name for e in entries} else entries[0].name
-        available = [m for m in (metrics or HEADLINE_METRICS) if all(m in e.means for e in entries)]
+        wanted = metrics or HEADLINE_METRICS
+        # reader metrics are shown when any pipeline has them ("–" for retrieval-only ones)
+        available = [
+            m
+            for m in wanted
+            if all(m in e.means for e in entries)
+            or (m in READER_METRICS and any(m in e.means for e in entries))
+        ]
         if not available:
             available = [m for m in entries[0].means if all(m in e.means for e in entries)][:8]
-        primary = next(
-            (m for m in ("F1", "nDCG@10", "MRR") if m in available), available[0] if available else ""
-        )
+        shared = [m for m in available if all(m in e.means for e in entries)]
+        primary = next((m for m in ("F1", "nDCG@10", "MRR") if m in shared), shared[0] if shared else "")
         queries: dict[str, str] = {}
         for r in group:
             queries.update(r.get("queries", {}))
