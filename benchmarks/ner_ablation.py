@@ -297,7 +297,8 @@ def markdown(payload: dict[str, Any]) -> str:
             if res.get("filter_reasons"):
                 buckets: Counter[str] = Counter()
                 for reason, n in res["filter_reasons"].items():  # older results hold raw reasons
-                    buckets["applied" if reason == "applied" else filter_decision({"reason": reason})] += n
+                    known = reason == "applied" or reason.startswith("stood down")
+                    buckets[reason if known else filter_decision({"reason": reason})] += n
                 lines += ["", f"entity filter decisions: `{json.dumps(dict(buckets))}`"]
             lines.append("")
         if ds.get("qa"):
@@ -360,6 +361,7 @@ def main() -> None:
         entry: dict[str, Any] = {"queries": len(ds.queries), "documents": len(ds.docs), "models": {}}
         if args.qa_only:
             ds.queries = {q: ds.queries[q] for q in qa_questions(ds, args.qa_questions)}
+            entry["queries"] = len(ds.queries)
             ner_models = ner_models[:1]
         for model in ner_models:
             store, tag_seconds = tagged_store(ds, model, args.work)
