@@ -103,7 +103,7 @@ def main() -> None:
     table = Table("system", "P", "R", "F1", *(f"F1 {t}" for t in TYPES), "sent/s")
     for system, res in results.items():
         rows = (
-            [(f"{system} [{k[8:]}]", v) for k, v in res.items() if k.startswith("mapping:")]
+            [(f"{system} (mapping {k[8:]})", v) for k, v in res.items() if k.startswith("mapping:")]
             if system.startswith("spacy")
             else [(system, res["scores"])]
         )

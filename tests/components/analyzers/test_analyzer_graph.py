@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -176,7 +177,11 @@ def test_qa_ner_end_to_end_with_trained_models(
     assert all("entities" in d.meta for d in fused)  # the index was tagged
 
     # every switch off: the same answers as the plain qa graph
-    off = {"analyzer": {"boost": 0.0}, "entity_filter": {"enabled": False}, "answer_prior": {"weight": 0.0}}
+    off: dict[str, dict[str, Any]] = {
+        "analyzer": {"boost": 0.0},
+        "entity_filter": {"enabled": False},
+        "answer_prior": {"weight": 0.0},
+    }
     plain = QueryRunner(load_pipeline("qa", index_dir=work / "index", registry=registry)).run(question)
     switched_off = QueryRunner(
         load_pipeline("qa_ner", index_dir=work / "index", registry=registry, overrides=off)
