@@ -25,7 +25,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +46,7 @@ from odqa.train.checkpoint import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_C = TypeVar("_C")
 Batch = dict[str, torch.Tensor]
 TRAIN_LOG = "train_log.jsonl"
 
@@ -153,6 +154,33 @@ class LoopConfig:
     mega_batch_mult: int = 50
     progress: bool = True
     desc: str = "train"
+
+
+_LOOP_FIELDS = (
+    "epochs", "batch_size", "lr", "warmup", "seed", "device", "threads", "weight_decay", "grad_accum",
+    "max_steps", "checkpoint_every", "keep_checkpoints", "resume", "progress",
+)
+
+
+def loop_config_from(cfg: Any, desc: str) -> LoopConfig:
+    """The :class:`LoopConfig` part of a trainer's config (reader, re-ranker, NER share these fields)."""
+    return LoopConfig(**{name: getattr(cfg, name) for name in _LOOP_FIELDS}, desc=desc)
+
+
+def config_from_recipe_for(cls: type[_C], recipes: dict[str, dict[str, Any]], what: str, name: str,
+                           overrides: dict[str, Any]) -> _C:
+    """``cls`` built from recipe ``name`` with ``overrides`` on top (``None`` overrides ignored).
+
+    :raises KeyError: for an unknown recipe.
+    :raises TypeError: for an override that is not a field of ``cls``.
+    """
+    if name not in recipes:
+        raise KeyError(f"unknown {what} recipe {name!r}; recipes are {', '.join(recipes)}")
+    unknown = sorted(set(overrides) - {f.name for f in fields(cls)})  # type: ignore[arg-type]
+    if unknown:
+        raise TypeError(f"unknown {what} config field(s): {', '.join(unknown)}")
+    values = {**recipes[name], **{k: v for k, v in overrides.items() if v is not None}, "recipe": name}
+    return cls(**values)
 
 
 @dataclass

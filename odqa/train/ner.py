@@ -30,7 +30,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ import torch
 from odqa.corpus.conll import OUTSIDE, TaggedSentence, bio_spans, conll_stats, label_list, read_conll
 from odqa.train.batching import compact_inputs, pad_batch
 from odqa.train.card import DataFile, write_card
-from odqa.train.common import LoopConfig, TrainResult, train_loop
+from odqa.train.common import LoopConfig, TrainResult, config_from_recipe_for, loop_config_from, train_loop
 from odqa.train.modeling import (
     apply_lora,
     base_model_path,
@@ -113,23 +113,7 @@ class NerTrainConfig:
     command: str | None = None
 
     def loop_config(self) -> LoopConfig:
-        return LoopConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            warmup=self.warmup,
-            seed=self.seed,
-            device=self.device,
-            threads=self.threads,
-            weight_decay=self.weight_decay,
-            grad_accum=self.grad_accum,
-            max_steps=self.max_steps,
-            checkpoint_every=self.checkpoint_every,
-            keep_checkpoints=self.keep_checkpoints,
-            resume=self.resume,
-            progress=self.progress,
-            desc="ner",
-        )
+        return loop_config_from(self, desc="ner")
 
 
 #: Named hyper-parameter sets; values override :class:`NerTrainConfig` defaults.
@@ -153,14 +137,7 @@ def config_from_recipe(name: str, **overrides: Any) -> NerTrainConfig:
     :raises KeyError: for an unknown recipe.
     :raises TypeError: for an override that is not a config field.
     """
-    if name not in RECIPES:
-        raise KeyError(f"unknown ner recipe {name!r}; recipes are {', '.join(RECIPES)}")
-    known = {f.name for f in fields(NerTrainConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise TypeError(f"unknown ner config field(s): {', '.join(unknown)}")
-    values = {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}, "recipe": name}
-    return NerTrainConfig(**values)
+    return config_from_recipe_for(NerTrainConfig, RECIPES, "ner", name, overrides)
 
 
 # --------------------------------------------------------------------------- data

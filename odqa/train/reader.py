@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,8 @@ from odqa.train.common import (
     LoopConfig,
     TrainResult,
     autocast,
+    config_from_recipe_for,
+    loop_config_from,
     train_loop,
 )
 from odqa.train.modeling import (
@@ -100,23 +102,7 @@ class ReaderTrainConfig:
     command: str | None = None
 
     def loop_config(self) -> LoopConfig:
-        return LoopConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            warmup=self.warmup,
-            seed=self.seed,
-            device=self.device,
-            threads=self.threads,
-            weight_decay=self.weight_decay,
-            grad_accum=self.grad_accum,
-            max_steps=self.max_steps,
-            checkpoint_every=self.checkpoint_every,
-            keep_checkpoints=self.keep_checkpoints,
-            resume=self.resume,
-            progress=self.progress,
-            desc="reader",
-        )
+        return loop_config_from(self, desc="reader")
 
 
 #: Named hyper-parameter sets; values override :class:`ReaderTrainConfig` defaults.
@@ -144,14 +130,7 @@ def config_from_recipe(name: str, **overrides: Any) -> ReaderTrainConfig:
     :raises KeyError: for an unknown recipe.
     :raises TypeError: for an override that is not a config field.
     """
-    if name not in RECIPES:
-        raise KeyError(f"unknown reader recipe {name!r}; recipes are {', '.join(RECIPES)}")
-    known = {f.name for f in fields(ReaderTrainConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise TypeError(f"unknown reader config field(s): {', '.join(unknown)}")
-    values = {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}, "recipe": name}
-    return ReaderTrainConfig(**values)
+    return config_from_recipe_for(ReaderTrainConfig, RECIPES, "reader", name, overrides)
 
 
 # --------------------------------------------------------------------------- data

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +36,14 @@ import torch.nn.functional as F
 
 from odqa.train.batching import compact_inputs, pad_batch
 from odqa.train.card import DataFile, write_card
-from odqa.train.common import LoopConfig, TrainResult, autocast, train_loop
+from odqa.train.common import (
+    LoopConfig,
+    TrainResult,
+    autocast,
+    config_from_recipe_for,
+    loop_config_from,
+    train_loop,
+)
 from odqa.train.data import RerankGroup, beir_groups, msmarco_groups, squad_groups
 from odqa.train.modeling import (
     apply_lora,
@@ -104,23 +111,7 @@ class RerankerTrainConfig:
     command: str | None = None
 
     def loop_config(self) -> LoopConfig:
-        return LoopConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            warmup=self.warmup,
-            seed=self.seed,
-            device=self.device,
-            threads=self.threads,
-            weight_decay=self.weight_decay,
-            grad_accum=self.grad_accum,
-            max_steps=self.max_steps,
-            checkpoint_every=self.checkpoint_every,
-            keep_checkpoints=self.keep_checkpoints,
-            resume=self.resume,
-            progress=self.progress,
-            desc="reranker",
-        )
+        return loop_config_from(self, desc="reranker")
 
 
 #: Named hyper-parameter sets; values override :class:`RerankerTrainConfig` defaults.
@@ -149,14 +140,7 @@ def config_from_recipe(name: str, **overrides: Any) -> RerankerTrainConfig:
     :raises KeyError: for an unknown recipe.
     :raises TypeError: for an override that is not a config field.
     """
-    if name not in RECIPES:
-        raise KeyError(f"unknown reranker recipe {name!r}; recipes are {', '.join(RECIPES)}")
-    known = {f.name for f in fields(RerankerTrainConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise TypeError(f"unknown reranker config field(s): {', '.join(unknown)}")
-    values = {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}, "recipe": name}
-    return RerankerTrainConfig(**values)
+    return config_from_recipe_for(RerankerTrainConfig, RECIPES, "reranker", name, overrides)
 
 
 # --------------------------------------------------------------------------- data
