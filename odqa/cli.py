@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Open-domain extractive question answering."
 )
-train_app = typer.Typer(no_args_is_help=True, help="Train odqa's own models (reader, re-ranker).")
+train_app = typer.Typer(no_args_is_help=True, help="Train odqa's own models (reader, re-ranker, NER).")
 app.add_typer(train_app, name="train")
 console = Console()
 err = Console(stderr=True)
@@ -198,7 +198,7 @@ def index(
 
 # ----------------------------------------------------------------------------- ask
 def _answers_payload(result: Any) -> list[dict[str, Any]]:
-    answers = result.outputs.get("reader", {}).get("answers", [])
+    answers = result.answers
     out = []
     for a in answers:
         if a.data is None:
@@ -236,6 +236,49 @@ def _documents_payload(result: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _explanation(result: Any) -> dict[str, Any]:
+    from odqa.components.analyzers.explain import explain
+
+    return explain(result)
+
+
+def _print_explanation(report: dict[str, Any]) -> None:
+    if not report.get("analyzed"):
+        console.print(f"  [dim]explain: {'; '.join(report.get('notes', []))} (try --pipeline qa)[/]")
+        return
+    ents = ", ".join(f"{e['text']} [{e['label']}]" for e in report["entities"]) or "none"
+    expected = report["expected_answer_type"]
+    types = ", ".join(expected["types"]) or "any"
+    console.print(f"  [cyan]entities:[/] {ents}   [dim]({report['backend']})[/]", highlight=False)
+    console.print(
+        f"  [cyan]expected answer:[/] {types}" + (f"  (cue: {expected['cue']!r})" if expected["cue"] else ""),
+        highlight=False,
+    )
+    console.print(f"  [cyan]keywords:[/] {' '.join(report['keywords']) or '-'}", highlight=False)
+    query = report["query"]
+    if query["changed"]:
+        changes = "  ".join(
+            f"{t} {query['before'].get(t, 0):g}->{w:g}" for t, w in sorted(query["changed"].items())
+        )
+        console.print(f"  [cyan]BM25 term weights:[/] {changes}", highlight=False)
+    else:
+        console.print("  [cyan]BM25 query:[/] unchanged (no entity boosts)", highlight=False)
+    filt = report.get("entity_filter")
+    if filt:
+        shown = {k: v for k, v in filt.items() if k != "component"}
+        console.print(f"  [cyan]entity filter:[/] {json.dumps(shown, default=str)}", highlight=False)
+    prior = report.get("answer_type_prior")
+    if prior:
+        for a in prior["answers"][:5]:
+            console.print(
+                f"  [cyan]answer-type prior:[/] {a['answer']!r} {a['answer_type'] or 'untyped'} "
+                f"({a['type_match']}): {a['reader_score']:.3f} -> {a['score']:.3f}",
+                highlight=False,
+            )
+    for note in report.get("notes", []):
+        console.print(f"  [dim]note: {note}[/]", highlight=False)
+
+
 @app.command()
 def ask(
     questions: Annotated[list[str], typer.Argument(help="One or more questions.")],
@@ -245,6 +288,10 @@ def ask(
     top_k: Annotated[int, typer.Option(help="Answers (or documents) to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     timings: Annotated[bool, typer.Option(help="Show time per pipeline stage.")] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(help="Show the query analysis: entities, expected answer type, how the query changed."),
+    ] = False,
 ) -> None:
     """Answer questions over the indexed collection."""
     runner = _load_runner(pipeline)
@@ -265,9 +312,13 @@ def ask(
                 "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
                 "total_s": round(result.total_s, 4),
             }
+            if explain:
+                payload["explain"] = _explanation(result)
             print(json.dumps(payload, ensure_ascii=False))
             continue
         console.print(f"\n[bold]Q:[/] {q}")
+        if explain:
+            _print_explanation(_explanation(result))
         if answers:
             for i, a in enumerate(answers, 1):
                 s, e = a["span"]
@@ -406,10 +457,10 @@ def _train_common(role: str, recipe: str, overrides: dict[str, Any]) -> None:
     overrides["command"] = " ".join(["odqa", *sys.argv[1:]])
     try:
         cfg = mod.config_from_recipe(recipe, **overrides)
-        result = (mod.train_reader if role == "reader" else mod.train_reranker)(cfg)
+        result = getattr(mod, f"train_{role}")(cfg)
     except KeyError as e:
         _fail(str(e.args[0]) if e.args else str(e), EXIT_ERROR)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, TypeError) as e:
         _fail(str(e), EXIT_ERROR)
     console.print(f"[bold]{role} trained[/] -> {result.output_dir}")
     console.print(
@@ -430,6 +481,9 @@ def train_reader(
     max_examples: Annotated[
         int | None, typer.Option(help="Use at most this many training questions.")
     ] = None,
+    base_model: Annotated[
+        str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
+    ] = None,
     epochs: Annotated[float | None, typer.Option()] = None,
     max_steps: Annotated[int | None, typer.Option()] = None,
     lora: Annotated[
@@ -446,6 +500,7 @@ def train_reader(
             dev_file=dev_file,
             output_dir=output_dir,
             max_examples=max_examples,
+            base_model=base_model,
             epochs=epochs,
             max_steps=max_steps,
             lora=lora,
@@ -457,12 +512,16 @@ def train_reader(
 @train_app.command("reranker")
 def train_reranker(
     recipe: Annotated[
-        str, typer.Option(help="quick (minutes, CPU) | full (hours; checkpoints, resumable).")
+        str,
+        typer.Option(help="quick (minutes, CPU) | base (~1 h, CPU) | full (hours; resumable)."),
     ] = "quick",
     output_dir: Annotated[
         str | None, typer.Option(help="Where to write the model (default: models dir/reranker).")
     ] = None,
     max_examples: Annotated[int | None, typer.Option(help="Use at most this many training queries.")] = None,
+    base_model: Annotated[
+        str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
+    ] = None,
     epochs: Annotated[float | None, typer.Option()] = None,
     max_steps: Annotated[int | None, typer.Option()] = None,
     lora: Annotated[
@@ -476,7 +535,56 @@ def train_reranker(
         recipe,
         dict(
             output_dir=output_dir,
-            max_examples=max_examples,
+            squad_questions=max_examples,
+            base_model=base_model,
+            epochs=epochs,
+            max_steps=max_steps,
+            lora=lora,
+            resume=resume,
+        ),
+    )
+
+
+@train_app.command("ner")
+def train_ner(
+    recipe: Annotated[
+        str, typer.Option(help="quick (~10 min, CPU) | full (3 epochs; checkpoints, resumable).")
+    ] = "quick",
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(help="conll2003 and/or wnut17 (repeat the option; WNUT-17 maps onto CoNLL types)."),
+    ] = None,
+    train_file: Annotated[str | None, typer.Option(help="CoNLL/IOB2 training file (first dataset).")] = None,
+    dev_file: Annotated[str | None, typer.Option(help="CoNLL/IOB2 dev file ('' = none).")] = None,
+    test_file: Annotated[str | None, typer.Option(help="CoNLL/IOB2 test file ('' = none).")] = None,
+    output_dir: Annotated[
+        str | None, typer.Option(help="Where to write the model (default: models dir/ner).")
+    ] = None,
+    max_examples: Annotated[
+        int | None, typer.Option(help="Use at most this many training sentences.")
+    ] = None,
+    base_model: Annotated[
+        str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
+    ] = None,
+    epochs: Annotated[float | None, typer.Option()] = None,
+    max_steps: Annotated[int | None, typer.Option()] = None,
+    lora: Annotated[
+        bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")
+    ] = None,
+    resume: Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")] = None,
+) -> None:
+    """Fine-tune a BIO named-entity tagger from MiniLM (CoNLL-2003, WNUT-17); seqeval P/R/F1 on test."""
+    _train_common(
+        "ner",
+        recipe,
+        dict(
+            datasets=dataset or None,
+            train_file=train_file,
+            dev_file=dev_file,
+            test_file=test_file,
+            output_dir=output_dir,
+            max_sentences=max_examples,
+            base_model=base_model,
             epochs=epochs,
             max_steps=max_steps,
             lora=lora,

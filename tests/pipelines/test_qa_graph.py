@@ -36,7 +36,16 @@ def test_trained_models_answer_through_the_qa_graph(qa_runner: QueryRunner, tiny
     article = json.loads(tiny_squad.read_text())["data"][0]
     question = article["paragraphs"][0]["qas"][0]["question"]
     result = qa_runner.run(question)
-    assert set(result.outputs) == {"bm25", "query_embedder", "dense", "fusion", "ranker", "reader"}
+    assert set(result.outputs) == {
+        "analyzer",
+        "bm25",
+        "query_embedder",
+        "dense",
+        "fusion",
+        "ranker",
+        "reader",
+    }
+    assert qa_runner.answers_from == "reader" and result.answers == result.outputs["reader"]["answers"]
     assert len(result.outputs["ranker"]["documents"]) == 3
     answers = [a for a in result.outputs["reader"]["answers"] if a.data]
     assert answers, "the trained reader returned no span"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -118,6 +117,19 @@ def test_qa_ner_graph_round_trip_and_switches(tmp_path: Path, full_registry: Mod
     assert first["components"]["answer_prior"]["init_parameters"]["weight"] == 0
 
 
+def test_defaults_are_the_measured_ones() -> None:
+    """Entity boost 0.5 on (qa and qa_ner), filter and answer-type prior off (ner_ablation_*.md)."""
+    for name in ("qa", "qa_ner"):
+        graph = yaml.safe_load(re.sub(r"\$\{\w+\}", "0", available_pipelines()[name].read_text()))
+        assert graph["components"]["analyzer"]["init_parameters"]["boost"] == 0.5
+        assert ("analyzer.boosts", "bm25.boosts") in {
+            (c["sender"], c["receiver"]) for c in graph["connections"]
+        }
+    ner = yaml.safe_load(re.sub(r"\$\{\w+\}", "0", available_pipelines()["qa_ner"].read_text()))
+    assert ner["components"]["entity_filter"]["init_parameters"]["enabled"] is False
+    assert ner["components"]["answer_prior"]["init_parameters"]["weight"] == 0
+
+
 def test_add_entity_tagger_rewires_the_indexing_graph() -> None:
     graph = yaml.safe_load(available_pipelines()["indexing"].read_text())
     tagged = add_entity_tagger(graph)
@@ -131,6 +143,13 @@ def test_add_entity_tagger_rewires_the_indexing_graph() -> None:
     assert graph["connections"][0]["sender"] == "splitter.documents"  # the input is not changed
     with pytest.raises(ValueError, match="no component"):
         add_entity_tagger(graph, after="nope")
+
+
+def test_builtin_indexing_ner_graph_is_indexing_plus_the_tagger() -> None:
+    builtin = yaml.safe_load(available_pipelines()["indexing_ner"].read_text())
+    expected = add_entity_tagger(yaml.safe_load(available_pipelines()["indexing"].read_text()))
+    assert builtin["components"] == expected["components"]
+    assert builtin["connections"] == expected["connections"]
 
 
 @pytest.mark.slow
@@ -147,7 +166,7 @@ def test_qa_ner_end_to_end_with_trained_models(
         overrides={"reader": str(trained_reader.output_dir), "reranker": str(trained_reranker.output_dir)},
     )
     work = tmp_path_factory.mktemp("qa-ner")
-    graph = add_entity_tagger(yaml.safe_load(available_pipelines()["indexing"].read_text()))
+    graph = yaml.safe_load(available_pipelines()["indexing_ner"].read_text())
     graph["components"]["tagger"]["init_parameters"]["progress_bar"] = False
     (work / "indexing_ner.yaml").write_text(yaml.safe_dump(graph), encoding="utf-8")
     index_collection(
@@ -158,7 +177,10 @@ def test_qa_ner_end_to_end_with_trained_models(
         progress=False,
     )
     pipe = load_pipeline(
-        "qa_ner", index_dir=work / "index", registry=registry, overrides={"entity_filter": {"enabled": True}}
+        "qa_ner",
+        index_dir=work / "index",
+        registry=registry,
+        overrides={"entity_filter": {"enabled": True}, "answer_prior": {"weight": 0.5}},
     )
     article = json.loads(tiny_squad.read_text())["data"][0]
     question = next(
@@ -166,7 +188,8 @@ def test_qa_ner_end_to_end_with_trained_models(
     )
     result = QueryRunner(pipe).run(question)
     assert {"analyzer", "entity_filter", "answer_prior"} <= set(result.outputs)
-    answers = [a for a in result.outputs["answer_prior"]["answers"] if a.data]
+    assert result.answers_from == "answer_prior"  # the final answers are the re-scored ones
+    answers = [a for a in result.answers if a.data]
     assert answers and all("type_match" in a.meta for a in answers)
     assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
     report = explain(result)
@@ -176,15 +199,10 @@ def test_qa_ner_end_to_end_with_trained_models(
     fused = result.outputs["fusion"]["documents"]
     assert all("entities" in d.meta for d in fused)  # the index was tagged
 
-    # every switch off: the same answers as the plain qa graph
-    off: dict[str, dict[str, Any]] = {
-        "analyzer": {"boost": 0.0},
-        "entity_filter": {"enabled": False},
-        "answer_prior": {"weight": 0.0},
-    }
+    # filter and prior off (the defaults): the same answers as the qa graph
     plain = QueryRunner(load_pipeline("qa", index_dir=work / "index", registry=registry)).run(question)
-    switched_off = QueryRunner(
-        load_pipeline("qa_ner", index_dir=work / "index", registry=registry, overrides=off)
-    ).run(question)
+    switched_off = QueryRunner(load_pipeline("qa_ner", index_dir=work / "index", registry=registry)).run(
+        question
+    )
     expected = [(a.data, round(a.score, 6)) for a in plain.outputs["reader"]["answers"]]
     assert [(a.data, round(a.score, 6)) for a in switched_off.outputs["answer_prior"]["answers"]] == expected
