@@ -100,18 +100,33 @@ def _check_index(index_dir: Path) -> None:
         _fail(f"no index at {index_dir}: run `odqa index COLLECTION` first (or pass --index-dir)", EXIT_INDEX)
 
 
-def _load_runner(pipeline: str, overrides: dict[str, dict[str, Any]] | None = None) -> Any:
+#: ``--set`` option shared by the commands that load a query graph
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a component parameter of the graph: component.param=value (YAML value; repeat).",
+    ),
+]
+
+
+def _load_runner(
+    pipeline: str, overrides: dict[str, dict[str, Any]] | None = None, sets: list[str] | None = None
+) -> Any:
     from odqa.models import ModelUnavailableError
-    from odqa.pipelines.loader import PipelineError, load_pipeline
+    from odqa.pipelines.loader import PipelineError, load_pipeline, parse_overrides
     from odqa.pipelines.runner import QueryRunner
 
     _check_index(state.settings.index_dir)
     try:
+        merged = {c: dict(p) for c, p in (overrides or {}).items()}
+        for comp, params in parse_overrides(sets or []).items():
+            merged.setdefault(comp, {}).update(params)
         pipe = load_pipeline(
             pipeline,
             index_dir=state.settings.index_dir,
             registry=_registry(),
-            overrides=overrides,
+            overrides=merged,
             device=state.settings.device,
             **_backend_kwargs(),
         )
@@ -292,9 +307,10 @@ def ask(
         bool,
         typer.Option(help="Show the query analysis: entities, expected answer type, how the query changed."),
     ] = False,
+    set_: SetOption = None,
 ) -> None:
     """Answer questions over the indexed collection."""
-    runner = _load_runner(pipeline)
+    runner = _load_runner(pipeline, sets=set_)
     t0 = time.perf_counter()
     runner.warm_up()
     warm_s = time.perf_counter() - t0
@@ -353,6 +369,7 @@ def search(
         bool, typer.Option(help="Rank passages; default ranks documents (max passage).")
     ] = False,
     tag: Annotated[str | None, typer.Option(help="Run tag (default: pipeline name).")] = None,
+    set_: SetOption = None,
 ) -> None:
     """Run every query through a graph and write TREC run files."""
     from tqdm import tqdm
@@ -365,7 +382,7 @@ def search(
         qs = read_queries(queries)
     except (OSError, ValueError) as e:
         _fail(str(e), EXIT_ERROR)
-    runner = _load_runner(pipeline)
+    runner = _load_runner(pipeline, sets=set_)
     runner.warm_up()
     runs: dict[str, dict[str, dict[str, float]]] = {}
     latencies: list[float] = []

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from odqa.cli import EXIT_ERROR, EXIT_INDEX, EXIT_MODEL, _fail, _registry, app, console, err, state
+from odqa.cli import EXIT_ERROR, EXIT_INDEX, EXIT_MODEL, SetOption, _fail, _registry, app, console, err, state
 
 METRICS_HELP = (
     "Comma-separated metrics: P@k, R@k, MAP, AP@k, MRR, RR@k, nDCG@k, nDCG, R-prec, success@k, AP_retrieved."
@@ -216,12 +216,16 @@ def eval_pipeline(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the results JSON (without per-query values).")
     ] = False,
+    set_: SetOption = None,
+    name: Annotated[
+        str | None, typer.Option(help="Name of this system in results and reports (default: the graph's).")
+    ] = None,
 ) -> None:
     """Run a dataset through a graph and evaluate every stage: retrievers, fusion, re-ranker, reader."""
     from odqa.eval.datasets import default_index_dir, ensure_index, load_dataset
     from odqa.eval.pipeline_eval import DEFAULT_STAGE_METRICS, evaluate_pipeline
     from odqa.models import ModelUnavailableError
-    from odqa.pipelines.loader import PipelineError, load_pipeline
+    from odqa.pipelines.loader import PipelineError, load_pipeline, parse_overrides
     from odqa.pipelines.runner import QueryRunner
 
     names = _metric_list(metrics, DEFAULT_STAGE_METRICS)
@@ -238,13 +242,16 @@ def eval_pipeline(
     except (OSError, ValueError) as e:
         _fail(str(e), EXIT_INDEX)
     try:
-        runner = QueryRunner(load_pipeline(pipeline, index_dir=index_dir, registry=_registry()))
+        overrides = parse_overrides(set_ or [])
+        runner = QueryRunner(
+            load_pipeline(pipeline, index_dir=index_dir, registry=_registry(), overrides=overrides)
+        )
     except ModelUnavailableError as e:
         _fail(str(e), EXIT_MODEL)
     except (PipelineError, ValueError) as e:
         _fail(str(e), EXIT_ERROR)
     try:
-        result = evaluate_pipeline(runner, pipeline, data, metrics=names, top_k=top_k, ragas=ragas)
+        result = evaluate_pipeline(runner, name or pipeline, data, metrics=names, top_k=top_k, ragas=ragas)
     except ValueError as e:
         _fail(str(e), EXIT_ERROR)
     result.extra["index_dir"] = str(index_dir)

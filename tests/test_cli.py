@@ -67,6 +67,19 @@ def test_ask_explain_json_shows_entities_answer_type_and_query_change(qa_env: di
 
 
 @pytest.mark.slow
+def test_ask_set_overrides_a_component_parameter(qa_env: dict[str, str]) -> None:
+    question = "When did Tesla move to New York?"
+    code, stdout, out = invoke(qa_env, "ask", question, "--json", "--explain", "--set", "analyzer.boost=0")
+    assert code == 0, out
+    payload = json.loads(stdout.strip().splitlines()[-1])
+    assert payload["explain"]["entities"] and payload["explain"]["query"]["changed"] == {}
+    code, _, out = invoke(qa_env, "ask", question, "--set", "analyzer.nope=1")
+    assert code == 1 and "nope" in out
+    code, _, out = invoke(qa_env, "ask", question, "--set", "boost=1")
+    assert code == 1 and "expected component.parameter=value" in out
+
+
+@pytest.mark.slow
 def test_ask_explain_text_and_a_graph_without_analysis(qa_env: dict[str, str]) -> None:
     code, _, out = invoke(qa_env, "ask", "When did Tesla move to New York?", "--explain")
     assert code == 0, out

@@ -99,6 +99,27 @@ def pipeline_values(
     return values
 
 
+def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``["analyzer.boost=0", "fusion.top_k=10"]`` -> ``{"analyzer": {"boost": 0}, "fusion": {"top_k": 10}}``.
+
+    Values are YAML (``0.5``, ``true``, ``[a, b]``, ``{k: v}``); later items win.
+
+    :raises PipelineError: an item that is not ``component.parameter=value``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        comp, dot, param = key.strip().partition(".")
+        if not sep or not dot or not comp or not param:
+            raise PipelineError(f"--set {item!r}: expected component.parameter=value (e.g. analyzer.boost=0)")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as e:
+            raise PipelineError(f"--set {item!r}: value is not valid YAML: {e}") from e
+        out.setdefault(comp, {})[param] = value
+    return out
+
+
 def load_pipeline(
     name_or_path: str | Path,
     *,

@@ -157,8 +157,20 @@ class LoopConfig:
 
 
 _LOOP_FIELDS = (
-    "epochs", "batch_size", "lr", "warmup", "seed", "device", "threads", "weight_decay", "grad_accum",
-    "max_steps", "checkpoint_every", "keep_checkpoints", "resume", "progress",
+    "epochs",
+    "batch_size",
+    "lr",
+    "warmup",
+    "seed",
+    "device",
+    "threads",
+    "weight_decay",
+    "grad_accum",
+    "max_steps",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "resume",
+    "progress",
 )
 
 
@@ -167,8 +179,9 @@ def loop_config_from(cfg: Any, desc: str) -> LoopConfig:
     return LoopConfig(**{name: getattr(cfg, name) for name in _LOOP_FIELDS}, desc=desc)
 
 
-def config_from_recipe_for(cls: type[_C], recipes: dict[str, dict[str, Any]], what: str, name: str,
-                           overrides: dict[str, Any]) -> _C:
+def config_from_recipe_for(
+    cls: type[_C], recipes: dict[str, dict[str, Any]], what: str, name: str, overrides: dict[str, Any]
+) -> _C:
     """``cls`` built from recipe ``name`` with ``overrides`` on top (``None`` overrides ignored).
 
     :raises KeyError: for an unknown recipe.

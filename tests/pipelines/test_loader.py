@@ -75,3 +75,14 @@ def test_device_is_placed_on_model_components(tmp_path: Path, full_registry: Mod
     # the reader turns its device into a transformers device_map at init
     assert pipe.get_component("reader").model_kwargs["device_map"] == "cpu"  # type: ignore[attr-defined]
     assert "device" not in pipe.to_dict()["components"]["bm25"]["init_parameters"]
+
+
+def test_parse_overrides_reads_yaml_values_and_names_bad_items() -> None:
+    from odqa.pipelines.loader import PipelineError, parse_overrides
+
+    got = parse_overrides(["analyzer.boost=0", "fusion.top_k=10", "fusion.mode=weighted", "x.flag=true"])
+    assert got == {"analyzer": {"boost": 0}, "fusion": {"top_k": 10, "mode": "weighted"}, "x": {"flag": True}}
+    assert parse_overrides(["fusion.sources=[bm25, dense]"]) == {"fusion": {"sources": ["bm25", "dense"]}}
+    for bad in ("analyzer=0", "boost", ".boost=1", "analyzer.=1"):
+        with pytest.raises(PipelineError, match=r"expected component\.parameter=value"):
+            parse_overrides([bad])
