@@ -1,0 +1,156 @@
+"""End-to-end ablation of the `qa` graph on SQuAD dev part A: every stage's metrics and EM/F1 with and
+without each use of query analysis and of the re-ranker, with paired significance tests.
+
+    python benchmarks/qa_ablation.py [--questions 200] [--conditions all|name,name] [--reranker PATH]
+
+Conditions (each a graph plus ``--set``-style overrides; the baseline is ``no-analysis``):
+
+* ``no-analysis``    qa with ``analyzer.boost=0`` (no query analysis effect)
+* ``qa``             qa as shipped (entity boost 0.5)
+* ``boost1``         entity boost 1.0
+* ``filter``         qa_ner with the entity filter on, over an index tagged by ``indexing_ner``
+* ``prior``          qa_ner with the answer-type prior (weight 0.5)
+* ``rerank10``       the re-ranker sees the fused top 10 instead of 20 (latency)
+* ``no-rerank``      fusion top 3 go straight to the reader (``fusion.top_k=3``)
+
+Indexes (paragraphs whole) live in ``benchmarks/work/squad-index`` and ``squad-ner-index``. Writes
+``benchmarks/results/qa_ablation/<condition>.json`` (per-question values inside), the comparison report
+``benchmarks/results/qa_ablation.md`` / ``.html`` (randomization + paired t-test vs the baseline) and
+``benchmarks/results/qa_ablation.json`` (headline figures, models, machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import RESULTS, WORK, data_dir, write_results
+from rich.console import Console
+from rich.table import Table
+
+from odqa.config import load_settings
+from odqa.eval.datasets import INDEX_OVERRIDES, EvalDataset, ensure_index, load_dataset
+from odqa.eval.pipeline_eval import evaluate_pipeline
+from odqa.eval.report import write_report
+from odqa.models import ModelRegistry, registry_from_settings
+from odqa.pipelines.indexing import index_collection
+from odqa.pipelines.loader import load_pipeline
+from odqa.pipelines.runner import QueryRunner
+
+#: name -> (graph, overrides, tagged index?)
+CONDITIONS: dict[str, tuple[str, dict[str, dict[str, Any]], bool]] = {
+    "no-analysis": ("qa", {"analyzer": {"boost": 0.0}}, False),
+    "qa": ("qa", {}, False),
+    "boost1": ("qa", {"analyzer": {"boost": 1.0}}, False),
+    "filter": ("qa_ner", {"entity_filter": {"enabled": True}}, True),
+    "prior": ("qa_ner", {"answer_prior": {"weight": 0.5}}, False),
+    "rerank10": ("qa", {"fusion": {"top_k": 10}}, False),
+    "no-rerank": ("qa", {"fusion": {"top_k": 3}}, False),
+}
+BASELINE = "no-analysis"
+HEADLINE = ("fusion:MRR", "fusion:AR@3", "ranker:MRR", "ranker:AR@3", "reader:EM", "reader:F1")
+OUT = RESULTS / "qa_ablation"
+
+
+def tagged_index(dataset: EvalDataset, registry: ModelRegistry, console: Console) -> Path:
+    """SQuAD dev part A indexed with `indexing_ner` (every paragraph's entities in its metadata)."""
+    target = WORK / "squad-ner-index"
+    if not (target / "manifest.json").is_file():
+        t0 = time.perf_counter()
+        index_collection(
+            dataset.path,
+            index_dir=target,
+            registry=registry,
+            fmt=dataset.kind,
+            pipeline="indexing_ner",
+            overrides=INDEX_OVERRIDES,
+        )
+        console.print(f"tagged index built in {time.perf_counter() - t0:.0f}s: {target}")
+    return target
+
+
+def headline(result: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for stage in result["stages"]:
+        for metric, value in stage["metrics"].items():
+            key = f"{stage['name']}:{metric}"
+            if key in HEADLINE:
+                out[key] = value
+    out["p50_ms"] = float(result.get("median_total_ms") or float("nan"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--questions", type=int, default=200, help="first N questions of SQuAD dev part A")
+    ap.add_argument("--conditions", default="all")
+    ap.add_argument("--reranker", default=None, help="re-ranker model (default: the registry's)")
+    ap.add_argument("--reader", default=None, help="reader model (default: the registry's)")
+    ap.add_argument("--report-only", action="store_true")
+    args = ap.parse_args()
+    console = Console(width=160)
+    names = list(CONDITIONS) if args.conditions == "all" else args.conditions.split(",")
+    unknown = [n for n in names if n not in CONDITIONS]
+    if unknown:
+        raise SystemExit(f"unknown condition(s) {unknown}; conditions are {', '.join(CONDITIONS)}")
+    if BASELINE not in names:
+        names.insert(0, BASELINE)
+
+    settings = load_settings()
+    base = registry_from_settings(settings)
+    registry = ModelRegistry(
+        base.models_dir,
+        overrides={**base.overrides, "reranker": args.reranker, "reader": args.reader},
+    )
+    models = {role: registry.resolve(role).require().location for role in ("reader", "reranker", "ner")}
+    dataset = load_dataset(data_dir() / "squad" / "dev-v1.1-part-a.json", max_queries=args.questions)
+    OUT.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name in names:
+        path = OUT / f"{name}.json"
+        if args.report_only:
+            written.append(path)
+            continue
+        graph, overrides, tagged = CONDITIONS[name]
+        index_dir = WORK / "squad-index"
+        if tagged:
+            index_dir = tagged_index(dataset, registry, console)
+        elif ensure_index(dataset, index_dir, registry):
+            console.print(f"indexed {dataset.path} into {index_dir}")
+        runner = QueryRunner(
+            load_pipeline(graph, index_dir=index_dir, registry=registry, overrides=overrides)
+        )
+        evaluation = evaluate_pipeline(runner, name, dataset, ragas=False)
+        evaluation.extra.update(graph=graph, overrides=overrides, models=models)
+        written.append(evaluation.write(OUT, stem=name, runs_dir=WORK / "qa_ablation_runs"))
+        console.print(f"{name}: {written[-1]} ({evaluation.extra.get('run_s')}s)")
+
+    table = Table("condition", *HEADLINE, "p50 ms")
+    figures: dict[str, dict[str, float]] = {}
+    for path in written:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        figures[path.stem] = row = headline(result)
+        table.add_row(
+            path.stem, *(f"{row.get(k, float('nan')):.4f}" for k in HEADLINE), f"{row['p50_ms']:.0f}"
+        )
+    console.print(table)
+    html = write_report(written, RESULTS / "qa_ablation.html", baseline=BASELINE)
+    md = write_report(written, RESULTS / "qa_ablation.md", baseline=BASELINE)
+    out = write_results(
+        "qa_ablation",
+        {
+            "questions": args.questions,
+            "baseline": BASELINE,
+            "conditions": {n: {"graph": CONDITIONS[n][0], "overrides": CONDITIONS[n][1]} for n in names},
+            "models": models,
+            "figures": figures,
+        },
+    )
+    console.print(f"report: {html}\nmarkdown: {md}\nsummary: {out}")
+
+
+if __name__ == "__main__":
+    main()
