@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -177,6 +177,48 @@ _LOOP_FIELDS = (
 def loop_config_from(cfg: Any, desc: str) -> LoopConfig:
     """The :class:`LoopConfig` part of a trainer's config (reader, re-ranker, NER share these fields)."""
     return LoopConfig(**{name: getattr(cfg, name) for name in _LOOP_FIELDS}, desc=desc)
+
+
+@dataclass(kw_only=True)
+class TrainConfigBase:
+    """The fields every trainer's config shares: where to write, what to start from, the loop,
+    LoRA, checkpoints and provenance. Each trainer's config subclasses it, adds its data and model
+    fields, and re-declares the defaults it wants different (``epochs``, ``batch_size``, ``lr``).
+
+    ``output_dir``/``base_model`` ``None`` resolve through odqa's settings (``<models_dir>/<role>``,
+    the registry's ``base`` role). ``max_steps`` (when set) overrides ``epochs``;
+    ``checkpoint_every=0`` saves no checkpoints; ``resume`` continues from the newest one.
+    """
+
+    #: the progress-bar label and log name of the trainer
+    desc: ClassVar[str] = "train"
+
+    output_dir: str | None = None
+    base_model: str | None = None
+    epochs: float = 1.0
+    batch_size: int = 32
+    grad_accum: int = 1
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    seed: int = 42
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    resume: bool = False
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    device: str = "auto"
+    threads: int | None = None
+    max_steps: int | None = None
+    eval_batch_size: int = 64
+    progress: bool = True
+    recipe: str | None = None
+    command: str | None = None
+
+    def loop_config(self) -> LoopConfig:
+        return loop_config_from(self, desc=self.desc)
 
 
 def config_from_recipe_for(

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -40,7 +40,7 @@ import torch
 from odqa.corpus.conll import OUTSIDE, TaggedSentence, bio_spans, conll_stats, label_list, read_conll
 from odqa.train.batching import compact_inputs, pad_batch
 from odqa.train.card import DataFile, write_card
-from odqa.train.common import LoopConfig, TrainResult, config_from_recipe_for, loop_config_from, train_loop
+from odqa.train.common import TrainConfigBase, TrainResult, config_from_recipe_for, train_loop
 from odqa.train.modeling import (
     apply_lora,
     base_model_path,
@@ -69,8 +69,8 @@ WNUT_TO_CONLL = {
 _ENCODE_CHUNK = 2000  # sentences per tokenizer call
 
 
-@dataclass
-class NerTrainConfig:
+@dataclass(kw_only=True)
+class NerTrainConfig(TrainConfigBase):
     """Everything :func:`train_ner` needs; the single source of defaults (the ``full`` recipe).
 
     ``datasets`` names the training data (``conll2003``, ``wnut17``, or both: WNUT-17 is then mapped
@@ -80,40 +80,19 @@ class NerTrainConfig:
     all). ``output_dir`` ``None`` = ``<models_dir>/ner``, where the registry can find it.
     """
 
+    desc: ClassVar[str] = "ner"
+
     datasets: list[str] = field(default_factory=lambda: ["conll2003"])
     train_file: str | None = None
     dev_file: str | None = None
     test_file: str | None = None
-    output_dir: str | None = None
-    base_model: str | None = None
     max_sentences: int | None = None
     dev_sentences: int | None = None
     test_sentences: int | None = None
     epochs: float = 3.0
     batch_size: int = 32
-    grad_accum: int = 1
     lr: float = 1e-4
-    weight_decay: float = 0.01
-    warmup: float = 0.1
     max_length: int = 256
-    seed: int = 42
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    resume: bool = False
-    lora: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
-    device: str = "auto"
-    threads: int | None = None
-    max_steps: int | None = None
-    eval_batch_size: int = 64
-    progress: bool = True
-    recipe: str | None = None
-    command: str | None = None
-
-    def loop_config(self) -> LoopConfig:
-        return loop_config_from(self, desc="ner")
 
 
 #: Named hyper-parameter sets; values override :class:`NerTrainConfig` defaults.

@@ -20,7 +20,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -29,11 +29,10 @@ from odqa.corpus.types import QAExample
 from odqa.train.batching import pad_batch
 from odqa.train.card import DataFile, write_card
 from odqa.train.common import (
-    LoopConfig,
+    TrainConfigBase,
     TrainResult,
     autocast,
     config_from_recipe_for,
-    loop_config_from,
     train_loop,
 )
 from odqa.train.modeling import (
@@ -53,8 +52,8 @@ SQUAD_DEV = "squad/dev-v1.1-part-a.json"
 AMBIGUOUS = "ambiguous-offsets.json"
 
 
-@dataclass
-class ReaderTrainConfig:
+@dataclass(kw_only=True)
+class ReaderTrainConfig(TrainConfigBase):
     """Everything :func:`train_reader` needs; the single source of defaults (the ``full`` recipe).
 
     ``None`` paths resolve through odqa's settings: ``train_file``/``dev_file`` under
@@ -67,42 +66,21 @@ class ReaderTrainConfig:
     ``"drop"`` leaves them out.
     """
 
+    desc: ClassVar[str] = "reader"
+
     train_file: str | None = None
     dev_file: str | None = None
-    output_dir: str | None = None
-    base_model: str | None = None
     max_examples: int | None = None
     dev_examples: int | None = 2000
     epochs: float = 2.0
     batch_size: int = 32
-    grad_accum: int = 1
     lr: float = 5e-5
-    weight_decay: float = 0.01
-    warmup: float = 0.1
     max_length: int = 384
     doc_stride: int = 128
     max_answer_length: int = 30
     n_best: int = 20
-    seed: int = 42
     ambiguous: Literal["keep", "drop"] = "keep"
     ambiguous_file: str | None = None
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    resume: bool = False
-    lora: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
-    device: str = "auto"
-    threads: int | None = None
-    max_steps: int | None = None
-    eval_batch_size: int = 64
-    progress: bool = True
-    recipe: str | None = None
-    command: str | None = None
-
-    def loop_config(self) -> LoopConfig:
-        return loop_config_from(self, desc="reader")
 
 
 #: Named hyper-parameter sets; values override :class:`ReaderTrainConfig` defaults.

@@ -28,7 +28,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -37,11 +37,10 @@ import torch.nn.functional as F
 from odqa.train.batching import compact_inputs, pad_batch
 from odqa.train.card import DataFile, write_card
 from odqa.train.common import (
-    LoopConfig,
+    TrainConfigBase,
     TrainResult,
     autocast,
     config_from_recipe_for,
-    loop_config_from,
     train_loop,
 )
 from odqa.train.data import RerankGroup, beir_groups, msmarco_groups, squad_groups
@@ -61,8 +60,8 @@ Pair = dict[str, np.ndarray]
 _ENCODE_CHUNK = 1000  # groups per tokenizer call
 
 
-@dataclass
-class RerankerTrainConfig:
+@dataclass(kw_only=True)
+class RerankerTrainConfig(TrainConfigBase):
     """Everything :func:`train_reranker` needs; the single source of defaults (the ``full`` recipe).
 
     ``sources`` picks the example sources among ``squad``, ``msmarco`` and ``beir``; each has its
@@ -71,6 +70,8 @@ class RerankerTrainConfig:
     SQuAD-format ``dev_file`` (``""`` = none): ``dev_examples`` questions, each ranked among
     ``dev_negatives`` BM25 negatives.
     """
+
+    desc: ClassVar[str] = "reranker"
 
     sources: list[str] = field(default_factory=lambda: ["squad", "msmarco"])
     squad_file: str | None = None
@@ -83,35 +84,12 @@ class RerankerTrainConfig:
     dev_file: str | None = None
     dev_examples: int | None = 1000
     dev_negatives: int = 9
-    output_dir: str | None = None
-    base_model: str | None = None
     n_negatives: int = 7
     loss: Literal["listwise", "bce"] = "listwise"
     epochs: float = 1.0
     batch_size: int = 8
-    grad_accum: int = 1
     lr: float = 3e-5
-    weight_decay: float = 0.01
-    warmup: float = 0.1
     max_length: int = 320
-    seed: int = 42
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    resume: bool = False
-    lora: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
-    device: str = "auto"
-    threads: int | None = None
-    max_steps: int | None = None
-    eval_batch_size: int = 64
-    progress: bool = True
-    recipe: str | None = None
-    command: str | None = None
-
-    def loop_config(self) -> LoopConfig:
-        return loop_config_from(self, desc="reranker")
 
 
 #: Named hyper-parameter sets; values override :class:`RerankerTrainConfig` defaults.
