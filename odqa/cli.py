@@ -463,12 +463,31 @@ def _with_tcmalloc() -> None:
             os.execvpe(sys.executable, [sys.executable, "-m", "odqa.cli", *sys.argv[1:]], env)
 
 
-def _train_common(role: str, recipe: str, overrides: dict[str, Any]) -> None:
+# options every `odqa train` command has (they map onto odqa.train.common.TrainConfigBase)
+OutputDirOpt = Annotated[
+    str | None,
+    typer.Option(help="Where to write the model (default: <models dir>/<role>, where the registry looks)."),
+]
+BaseModelOpt = Annotated[
+    str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
+]
+EpochsOpt = Annotated[
+    float | None, typer.Option(help="Passes over the training data (default: the recipe's).")
+]
+MaxStepsOpt = Annotated[
+    int | None, typer.Option(help="Stop after this many optimiser steps (overrides epochs).")
+]
+LoraOpt = Annotated[bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")]
+ResumeOpt = Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")]
+
+
+def _train_common(role: str, recipe: str, overrides: dict[str, Any], **loop: Any) -> None:
+    """Train ``role`` with recipe ``recipe``, its own ``overrides`` and the shared ``loop`` options."""
     _with_tcmalloc()
     import importlib
 
     mod = importlib.import_module(f"odqa.train.{role}")
-    overrides = {k: v for k, v in overrides.items() if v is not None}
+    overrides = {k: v for k, v in {**overrides, **loop}.items() if v is not None}
     overrides.setdefault("output_dir", str(state.settings.resolved_models_dir / role))
     overrides.setdefault("device", state.settings.device)
     overrides["command"] = " ".join(["odqa", *sys.argv[1:]])
@@ -492,21 +511,15 @@ def train_reader(
     ] = "quick",
     train_file: Annotated[str | None, typer.Option(help="SQuAD-format training JSON.")] = None,
     dev_file: Annotated[str | None, typer.Option(help="SQuAD-format dev JSON.")] = None,
-    output_dir: Annotated[
-        str | None, typer.Option(help="Where to write the model (default: models dir/reader).")
-    ] = None,
+    output_dir: OutputDirOpt = None,
     max_examples: Annotated[
         int | None, typer.Option(help="Use at most this many training questions.")
     ] = None,
-    base_model: Annotated[
-        str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
-    ] = None,
-    epochs: Annotated[float | None, typer.Option()] = None,
-    max_steps: Annotated[int | None, typer.Option()] = None,
-    lora: Annotated[
-        bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")
-    ] = None,
-    resume: Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")] = None,
+    base_model: BaseModelOpt = None,
+    epochs: EpochsOpt = None,
+    max_steps: MaxStepsOpt = None,
+    lora: LoraOpt = None,
+    resume: ResumeOpt = None,
 ) -> None:
     """Fine-tune the extractive reader from MiniLM on SQuAD-format data."""
     _train_common(
@@ -515,14 +528,14 @@ def train_reader(
         dict(
             train_file=train_file,
             dev_file=dev_file,
-            output_dir=output_dir,
             max_examples=max_examples,
-            base_model=base_model,
-            epochs=epochs,
-            max_steps=max_steps,
-            lora=lora,
-            resume=resume,
         ),
+        output_dir=output_dir,
+        base_model=base_model,
+        epochs=epochs,
+        max_steps=max_steps,
+        lora=lora,
+        resume=resume,
     )
 
 
@@ -532,33 +545,27 @@ def train_reranker(
         str,
         typer.Option(help="quick (minutes, CPU) | base (~1 h, CPU) | full (hours; resumable)."),
     ] = "quick",
-    output_dir: Annotated[
-        str | None, typer.Option(help="Where to write the model (default: models dir/reranker).")
-    ] = None,
+    output_dir: OutputDirOpt = None,
     max_examples: Annotated[int | None, typer.Option(help="Use at most this many training queries.")] = None,
-    base_model: Annotated[
-        str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
-    ] = None,
-    epochs: Annotated[float | None, typer.Option()] = None,
-    max_steps: Annotated[int | None, typer.Option()] = None,
-    lora: Annotated[
-        bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")
-    ] = None,
-    resume: Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")] = None,
+    base_model: BaseModelOpt = None,
+    epochs: EpochsOpt = None,
+    max_steps: MaxStepsOpt = None,
+    lora: LoraOpt = None,
+    resume: ResumeOpt = None,
 ) -> None:
     """Fine-tune the cross-encoder re-ranker from MiniLM (SQuAD + mined negatives, MS MARCO, BEIR)."""
     _train_common(
         "reranker",
         recipe,
         dict(
-            output_dir=output_dir,
             squad_questions=max_examples,
-            base_model=base_model,
-            epochs=epochs,
-            max_steps=max_steps,
-            lora=lora,
-            resume=resume,
         ),
+        output_dir=output_dir,
+        base_model=base_model,
+        epochs=epochs,
+        max_steps=max_steps,
+        lora=lora,
+        resume=resume,
     )
 
 
@@ -574,21 +581,15 @@ def train_ner(
     train_file: Annotated[str | None, typer.Option(help="CoNLL/IOB2 training file (first dataset).")] = None,
     dev_file: Annotated[str | None, typer.Option(help="CoNLL/IOB2 dev file ('' = none).")] = None,
     test_file: Annotated[str | None, typer.Option(help="CoNLL/IOB2 test file ('' = none).")] = None,
-    output_dir: Annotated[
-        str | None, typer.Option(help="Where to write the model (default: models dir/ner).")
-    ] = None,
+    output_dir: OutputDirOpt = None,
     max_examples: Annotated[
         int | None, typer.Option(help="Use at most this many training sentences.")
     ] = None,
-    base_model: Annotated[
-        str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
-    ] = None,
-    epochs: Annotated[float | None, typer.Option()] = None,
-    max_steps: Annotated[int | None, typer.Option()] = None,
-    lora: Annotated[
-        bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")
-    ] = None,
-    resume: Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")] = None,
+    base_model: BaseModelOpt = None,
+    epochs: EpochsOpt = None,
+    max_steps: MaxStepsOpt = None,
+    lora: LoraOpt = None,
+    resume: ResumeOpt = None,
 ) -> None:
     """Fine-tune a BIO named-entity tagger from MiniLM (CoNLL-2003, WNUT-17); seqeval P/R/F1 on test."""
     _train_common(
@@ -599,14 +600,14 @@ def train_ner(
             train_file=train_file,
             dev_file=dev_file,
             test_file=test_file,
-            output_dir=output_dir,
             max_sentences=max_examples,
-            base_model=base_model,
-            epochs=epochs,
-            max_steps=max_steps,
-            lora=lora,
-            resume=resume,
         ),
+        output_dir=output_dir,
+        base_model=base_model,
+        epochs=epochs,
+        max_steps=max_steps,
+        lora=lora,
+        resume=resume,
     )
 
 
