@@ -2,6 +2,7 @@
 without each use of query analysis and of the re-ranker, with paired significance tests.
 
     python benchmarks/qa_ablation.py [--questions 200] [--conditions all|name,name] [--reranker PATH]
+        [--rerank-depth N] [--set component.param=value ...] [--tag qa_ablation]
 
 Conditions (each a graph plus ``--set``-style overrides; the baseline is ``no-analysis``):
 
@@ -13,10 +14,11 @@ Conditions (each a graph plus ``--set``-style overrides; the baseline is ``no-an
 * ``rerank10``       the re-ranker sees the fused top 10 instead of 20 (latency)
 * ``no-rerank``      fusion top 3 go straight to the reader (``fusion.top_k=3``)
 
-Indexes (paragraphs whole) live in ``benchmarks/work/squad-index`` and ``squad-ner-index``. Writes
-``benchmarks/results/qa_ablation/<condition>.json`` (per-question values inside), the comparison report
-``benchmarks/results/qa_ablation.md`` / ``.html`` (randomization + paired t-test vs the baseline) and
-``benchmarks/results/qa_ablation.json`` (headline figures, models, machine).
+Indexes (paragraphs whole) live in ``benchmarks/work/squad-index`` and ``squad-ner-index``.
+Writes (``<tag>`` = ``--tag``, default ``qa_ablation``)
+``benchmarks/results/<tag>/<condition>.json`` (per-question values inside), the comparison report
+``benchmarks/results/<tag>.md`` / ``.html`` (randomization + paired t-test vs the baseline) and
+``benchmarks/results/<tag>.json`` (headline figures, models, machine).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
 from odqa.models import ModelRegistry, registry_from_settings
 from odqa.pipelines.indexing import index_collection
-from odqa.pipelines.loader import load_pipeline
+from odqa.pipelines.loader import load_pipeline, parse_overrides
 from odqa.pipelines.runner import QueryRunner
 
 #: name -> (graph, overrides, tagged index?)
@@ -52,7 +54,6 @@ CONDITIONS: dict[str, tuple[str, dict[str, dict[str, Any]], bool]] = {
 }
 BASELINE = "no-analysis"
 HEADLINE = ("fusion:MRR", "fusion:AR@3", "ranker:MRR", "ranker:AR@3", "reader:EM", "reader:F1")
-OUT = RESULTS / "qa_ablation"
 
 
 def tagged_index(dataset: EvalDataset, registry: ModelRegistry, console: Console) -> Path:
@@ -89,8 +90,25 @@ def main() -> None:
     ap.add_argument("--conditions", default="all")
     ap.add_argument("--reranker", default=None, help="re-ranker model (default: the registry's)")
     ap.add_argument("--reader", default=None, help="reader model (default: the registry's)")
+    ap.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        help="component.param=value applied to every condition first (e.g. fusion.top_k=3)",
+    )
+    ap.add_argument(
+        "--rerank-depth",
+        type=int,
+        default=None,
+        help="passages the re-ranker sees in each condition (qa: fusion.top_k; qa_ner: entity_filter.top_k); "
+        "3 = the fused top 3 go to the reader unchanged",
+    )
+    ap.add_argument("--tag", default="qa_ablation", help="results name (default qa_ablation)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
+    common = parse_overrides(args.sets)
+    out_dir = RESULTS / args.tag
     console = Console(width=160)
     names = list(CONDITIONS) if args.conditions == "all" else args.conditions.split(",")
     unknown = [n for n in names if n not in CONDITIONS]
@@ -107,14 +125,20 @@ def main() -> None:
     )
     models = {role: registry.resolve(role).require().location for role in ("reader", "reranker", "ner")}
     dataset = load_dataset(data_dir() / "squad" / "dev-v1.1-part-a.json", max_queries=args.questions)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in names:
-        path = OUT / f"{name}.json"
+        path = out_dir / f"{name}.json"
         if args.report_only:
             written.append(path)
             continue
-        graph, overrides, tagged = CONDITIONS[name]
+        graph, own, tagged = CONDITIONS[name]
+        overrides = {c: dict(p) for c, p in common.items()}
+        if args.rerank_depth is not None:
+            pool = "entity_filter" if graph == "qa_ner" else "fusion"
+            overrides.setdefault(pool, {})["top_k"] = args.rerank_depth
+        for comp, params in own.items():
+            overrides.setdefault(comp, {}).update(params)
         index_dir = WORK / "squad-index"
         if tagged:
             index_dir = tagged_index(dataset, registry, console)
@@ -125,7 +149,7 @@ def main() -> None:
         )
         evaluation = evaluate_pipeline(runner, name, dataset, ragas=False)
         evaluation.extra.update(graph=graph, overrides=overrides, models=models)
-        written.append(evaluation.write(OUT, stem=name, runs_dir=WORK / "qa_ablation_runs"))
+        written.append(evaluation.write(out_dir, stem=name, runs_dir=WORK / f"{args.tag}_runs"))
         console.print(f"{name}: {written[-1]} ({evaluation.extra.get('run_s')}s)")
 
     table = Table("condition", *HEADLINE, "p50 ms")
@@ -137,12 +161,14 @@ def main() -> None:
             path.stem, *(f"{row.get(k, float('nan')):.4f}" for k in HEADLINE), f"{row['p50_ms']:.0f}"
         )
     console.print(table)
-    html = write_report(written, RESULTS / "qa_ablation.html", baseline=BASELINE)
-    md = write_report(written, RESULTS / "qa_ablation.md", baseline=BASELINE)
+    html = write_report(written, RESULTS / f"{args.tag}.html", baseline=BASELINE)
+    md = write_report(written, RESULTS / f"{args.tag}.md", baseline=BASELINE)
     out = write_results(
-        "qa_ablation",
+        args.tag,
         {
             "questions": args.questions,
+            "common_overrides": common,
+            "rerank_depth": args.rerank_depth,
             "baseline": BASELINE,
             "conditions": {n: {"graph": CONDITIONS[n][0], "overrides": CONDITIONS[n][1]} for n in names},
             "models": models,
