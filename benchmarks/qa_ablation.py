@@ -53,7 +53,7 @@ CONDITIONS: dict[str, tuple[str, dict[str, dict[str, Any]], bool]] = {
     "no-rerank": ("qa", {"fusion": {"top_k": 3}}, False),
 }
 BASELINE = "no-analysis"
-HEADLINE = ("fusion:MRR", "fusion:AR@3", "ranker:MRR", "ranker:AR@3", "reader:EM", "reader:F1")
+HEADLINE = ("fusion:MRR", "fusion:AR@3", "ranker:MRR", "ranker:AR@3", "answers:EM", "answers:F1")
 
 
 def tagged_index(dataset: EvalDataset, registry: ModelRegistry, console: Console) -> Path:
@@ -74,11 +74,15 @@ def tagged_index(dataset: EvalDataset, registry: ModelRegistry, console: Console
 
 
 def headline(result: dict[str, Any]) -> dict[str, float]:
+    """Fusion and ranker figures, and the final answers' EM/F1 (the last answer stage: the reader,
+    or the answer-type prior after it)."""
     out: dict[str, float] = {}
     for stage in result["stages"]:
         for metric, value in stage["metrics"].items():
             key = f"{stage['name']}:{metric}"
-            if key in HEADLINE:
+            if stage["kind"] == "reader" and metric in ("EM", "F1"):
+                out[f"answers:{metric}"] = value  # later answer stages overwrite earlier ones
+            elif key in HEADLINE:
                 out[key] = value
     out["p50_ms"] = float(result.get("median_total_ms") or float("nan"))
     return out
@@ -104,6 +108,7 @@ def main() -> None:
         help="passages the re-ranker sees in each condition (qa: fusion.top_k; qa_ner: entity_filter.top_k); "
         "3 = the fused top 3 go to the reader unchanged",
     )
+    ap.add_argument("--baseline", default=BASELINE, help=f"condition compared against (default {BASELINE})")
     ap.add_argument("--tag", default="qa_ablation", help="results name (default qa_ablation)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
@@ -114,8 +119,10 @@ def main() -> None:
     unknown = [n for n in names if n not in CONDITIONS]
     if unknown:
         raise SystemExit(f"unknown condition(s) {unknown}; conditions are {', '.join(CONDITIONS)}")
-    if BASELINE not in names:
-        names.insert(0, BASELINE)
+    if args.baseline not in CONDITIONS:
+        raise SystemExit(f"unknown baseline {args.baseline!r}")
+    if args.baseline not in names:
+        names.insert(0, args.baseline)
 
     settings = load_settings()
     base = registry_from_settings(settings)
@@ -161,15 +168,15 @@ def main() -> None:
             path.stem, *(f"{row.get(k, float('nan')):.4f}" for k in HEADLINE), f"{row['p50_ms']:.0f}"
         )
     console.print(table)
-    html = write_report(written, RESULTS / f"{args.tag}.html", baseline=BASELINE)
-    md = write_report(written, RESULTS / f"{args.tag}.md", baseline=BASELINE)
+    html = write_report(written, RESULTS / f"{args.tag}.html", baseline=args.baseline)
+    md = write_report(written, RESULTS / f"{args.tag}.md", baseline=args.baseline)
     out = write_results(
         args.tag,
         {
             "questions": args.questions,
             "common_overrides": common,
             "rerank_depth": args.rerank_depth,
-            "baseline": BASELINE,
+            "baseline": args.baseline,
             "conditions": {n: {"graph": CONDITIONS[n][0], "overrides": CONDITIONS[n][1]} for n in names},
             "models": models,
             "figures": figures,
