@@ -39,7 +39,10 @@ def main() -> int:
             print(f"$ {cond['command']}", flush=True)
             subprocess.run(cmd, cwd=ROOT, check=True)
         results = json.loads((ROOT / cond["results"]).read_text(encoding="utf-8"))
-        got = results["pipelines"][cond["name"]]["metrics"]
+        got = results
+        # where the scores sit in the results file: "key" (dotted path), default pipelines.<name>.metrics
+        for part in cond.get("key", f"pipelines.{cond['name']}.metrics").split("."):
+            got = got[part]
         tol = max(float(cond.get("tolerance", 1e-4)), 5e-5)
         for metric, expected in cond["scores"].items():
             ok = abs(got[metric] - expected) <= tol
