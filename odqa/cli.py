@@ -110,6 +110,14 @@ SetOption = Annotated[
 ]
 
 
+def _quiet_model_loading() -> None:
+    """No per-model "Loading weights" bars and load reports when answering (training keeps them)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def _load_runner(
     pipeline: str, overrides: dict[str, dict[str, Any]] | None = None, sets: list[str] | None = None
 ) -> Any:
@@ -118,6 +126,7 @@ def _load_runner(
     from odqa.pipelines.runner import QueryRunner
 
     _check_index(state.settings.index_dir)
+    _quiet_model_loading()
     try:
         merged = {c: dict(p) for c, p in (overrides or {}).items()}
         for comp, params in parse_overrides(sets or []).items():

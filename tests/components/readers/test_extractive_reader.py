@@ -1,0 +1,82 @@
+"""OdqaExtractiveReader: upstream's reader with a span-length limit, checked against upstream itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from haystack import Document
+from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
+
+from odqa.components.readers.extractive_reader import OdqaExtractiveReader
+from odqa.train.common import TrainResult
+
+
+@pytest.fixture(scope="module")
+def passages(tiny_squad: Path) -> tuple[list[str], list[Document]]:
+    data = json.loads(tiny_squad.read_text())["data"]
+    paragraphs = [p for article in data[:2] for p in article["paragraphs"]]
+    questions = [p["qas"][0]["question"] for p in paragraphs[:4]]
+    docs = [Document(content=p["context"], meta={"doc_id": f"p{i}"}) for i, p in enumerate(paragraphs)]
+    return questions, docs
+
+
+def _answers(reader: TransformersExtractiveReader, question: str, docs: list[Document]) -> list[tuple]:
+    reader.warm_up()
+    out = reader.run(query=question, documents=docs)["answers"]
+    return [(a.data, a.document.id if a.document else None, round(a.score, 6)) for a in out]
+
+
+@pytest.mark.slow
+def test_without_a_limit_it_answers_exactly_as_upstream(
+    trained_reader: TrainResult, passages: tuple[list[str], list[Document]]
+) -> None:
+    questions, docs = passages
+    ours = OdqaExtractiveReader(
+        model=trained_reader.output_dir, no_answer=False, max_answer_length=None, top_k=10
+    )
+    upstream = TransformersExtractiveReader(model=trained_reader.output_dir, no_answer=False, top_k=10)
+    for q in questions:
+        assert _answers(ours, q, docs) == _answers(upstream, q, docs)
+
+
+@pytest.mark.slow
+def test_the_limit_bounds_every_answer(
+    trained_reader: TrainResult, passages: tuple[list[str], list[Document]]
+) -> None:
+    questions, docs = passages
+    limit = 3
+    unlimited = OdqaExtractiveReader(
+        model=trained_reader.output_dir, no_answer=False, max_answer_length=None, top_k=20
+    )
+    limited = OdqaExtractiveReader(
+        model=trained_reader.output_dir, no_answer=False, max_answer_length=limit, top_k=20
+    )
+    tokenizer = None
+    long_seen = False
+    for q in questions:
+        unlimited.warm_up()
+        limited.warm_up()
+        tokenizer = limited.tokenizer
+        for a in unlimited.run(query=q, documents=docs)["answers"]:
+            long_seen |= len(tokenizer(a.data, add_special_tokens=False)["input_ids"]) > limit + 1
+        answers = limited.run(query=q, documents=docs)["answers"]
+        assert answers
+        for a in answers:
+            assert a.document is not None and a.document_offset is not None
+            assert a.document.content[a.document_offset.start : a.document_offset.end] == a.data
+            # a span of <= limit tokens; re-tokenising the text alone may split one word differently
+            assert len(tokenizer(a.data, add_special_tokens=False)["input_ids"]) <= limit + 1
+    assert long_seen, "the unlimited reader never produced a long span: this test would prove nothing"
+
+
+def test_round_trip_and_validation() -> None:
+    reader = OdqaExtractiveReader(model="some/model", max_answer_length=12, top_k=4)
+    data = reader.to_dict()
+    assert data["type"] == "odqa.components.readers.extractive_reader.OdqaExtractiveReader"
+    assert data["init_parameters"]["max_answer_length"] == 12
+    again = OdqaExtractiveReader.from_dict(data)
+    assert again.max_answer_length == 12 and again.top_k == 4
+    with pytest.raises(ValueError, match="max_answer_length"):
+        OdqaExtractiveReader(model="some/model", max_answer_length=0)
