@@ -11,8 +11,9 @@ Conditions (each a graph plus ``--set``-style overrides; the baseline is ``no-an
 * ``boost1``         entity boost 1.0
 * ``filter``         qa_ner with the entity filter on, over an index tagged by ``indexing_ner``
 * ``prior``          qa_ner with the answer-type prior (weight 0.5)
-* ``rerank10``       the re-ranker sees the fused top 10 instead of 20 (latency)
-* ``no-rerank``      fusion top 3 go straight to the reader (``fusion.top_k=3``)
+* ``rerank20``       the re-ranker picks the reader's 3 passages among the fused top 20
+* ``rerank10``       ... among the fused top 10
+* ``no-rerank``      the fused top 3 are read (``fusion.top_k=3``, the shipped default)
 
 Indexes (paragraphs whole) live in ``benchmarks/work/squad-index`` and ``squad-ner-index``.
 Writes (``<tag>`` = ``--tag``, default ``qa_ablation``)
@@ -49,6 +50,7 @@ CONDITIONS: dict[str, tuple[str, dict[str, dict[str, Any]], bool]] = {
     "boost1": ("qa", {"analyzer": {"boost": 1.0}}, False),
     "filter": ("qa_ner", {"entity_filter": {"enabled": True}}, True),
     "prior": ("qa_ner", {"answer_prior": {"weight": 0.5}}, False),
+    "rerank20": ("qa", {"fusion": {"top_k": 20}}, False),
     "rerank10": ("qa", {"fusion": {"top_k": 10}}, False),
     "no-rerank": ("qa", {"fusion": {"top_k": 3}}, False),
 }

@@ -36,7 +36,10 @@ def main() -> None:
     ap.add_argument("--models-dir", default=None)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument(
-        "--fusion-top-k", type=int, default=20, help="passages the re-ranker sees (3 = no re-ranking)"
+        "--fusion-top-k",
+        type=int,
+        default=None,
+        help="passages the re-ranker sees (default: the graph's, 3; 20 = re-rank the fused top 20)",
     )
     ap.add_argument("--name", default="qa_latency")
     args = ap.parse_args()
@@ -52,7 +55,7 @@ def main() -> None:
 
     proc = psutil.Process()
     rss_before = proc.memory_info().rss
-    overrides = {"fusion": {"top_k": args.fusion_top_k}}
+    overrides = {"fusion": {"top_k": args.fusion_top_k}} if args.fusion_top_k is not None else {}
     runner = QueryRunner(load_pipeline("qa", index_dir=index_dir, registry=registry, overrides=overrides))
     t0 = time.perf_counter()
     runner.warm_up()

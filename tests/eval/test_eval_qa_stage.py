@@ -77,7 +77,11 @@ def qa_eval(qa_registry: ModelRegistry, squad_index: Path, squad_dataset: EvalDa
     from odqa.pipelines.loader import load_pipeline
     from odqa.pipelines.runner import QueryRunner
 
-    runner = QueryRunner(load_pipeline("qa", index_dir=squad_index, registry=qa_registry))
+    # re-ranking depth 20 (the default is 3) so the funnel has a real re-ranking stage to check
+    overrides = {"fusion": {"top_k": 20}}
+    runner = QueryRunner(
+        load_pipeline("qa", index_dir=squad_index, registry=qa_registry, overrides=overrides)
+    )
     return evaluate_pipeline(runner, "qa", squad_dataset, progress=False)  # ragas: on (reader)
 
 
