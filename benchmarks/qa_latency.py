@@ -3,9 +3,10 @@
     python benchmarks/qa_latency.py [--questions 100] [--models-dir DIR]
 
 Indexes the 1,469 paragraphs once (benchmarks/work/squad-index), loads the `qa` graph (hybrid ->
-re-rank 20 -> read 3) with odqa's trained models, warms it up once, then answers a seeded sample
-of dev questions. Targets (issue #2): p50 <= 1 s per question warm; models load once per process;
-peak RSS of the process <= 3 GB. Writes benchmarks/results/qa_latency.json.
+re-rank (depth: the graph's or --fusion-top-k) -> read 3) with odqa's trained models, warms it up
+once, then answers a seeded sample of dev questions. Targets (issue #2): p50 <= 1 s per question
+warm; models load once per process; peak RSS of the process <= 3 GB.
+Writes benchmarks/results/qa_latency.json.
 """
 
 from __future__ import annotations
