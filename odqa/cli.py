@@ -500,12 +500,13 @@ def _train_common(role: str, recipe: str, overrides: dict[str, Any], **loop: Any
     overrides.setdefault("output_dir", str(state.settings.resolved_models_dir / role))
     overrides.setdefault("device", state.settings.device)
     overrides["command"] = " ".join(["odqa", *sys.argv[1:]])
-    try:
+    try:  # unknown recipe (KeyError) or config field (TypeError): a usage problem, said plainly
         cfg = mod.config_from_recipe(recipe, **overrides)
-        result = getattr(mod, f"train_{role}")(cfg)
-    except KeyError as e:
+    except (KeyError, TypeError) as e:
         _fail(str(e.args[0]) if e.args else str(e), EXIT_ERROR)
-    except (OSError, ValueError, TypeError) as e:
+    try:  # bad data files, unknown datasets; anything else is a bug and keeps its traceback
+        result = getattr(mod, f"train_{role}")(cfg)
+    except (OSError, ValueError) as e:
         _fail(str(e), EXIT_ERROR)
     console.print(f"[bold]{role} trained[/] -> {result.output_dir}")
     console.print(
