@@ -215,3 +215,17 @@ def test_eval_refuses_an_index_of_another_collection(
     assert code == 4 and "another collection" in out
     code, out = invoke("eval", "--pipeline", "bm25", "--dataset", tmp_path / "nowhere")
     assert code == 1 and "not found" in out
+
+
+def test_eval_set_and_name_make_an_ablation(scifact_index: Path, mini_scifact: Path, tmp_path: Path) -> None:
+    common: list[str | Path] = ["--dataset", mini_scifact, "--split", "train", "--index", scifact_index]
+    args = ["--models-dir", tmp_path / "m", "eval", "--pipeline", "bm25", *common, "--json"]
+    code, full = invoke_json(*args)
+    assert code == 0, full
+    code, short = invoke_json(*args, "--set", "bm25.top_k=2", "--name", "bm25-top2")
+    assert code == 0, short
+    assert isinstance(full, dict) and isinstance(short, dict)
+    assert short["pipeline"] == "bm25-top2"
+    assert short["stages"][0]["depth"] <= 2 < full["stages"][0]["depth"]
+    code, out = invoke(*args, "--set", "bm25.nope=1")
+    assert code == 1 and "nope" in out
