@@ -36,10 +36,14 @@ RRF_K = 60.0
 RRF_WEIGHTS = (1.0, 2.0)
 
 
+def reciprocal_ranks(ranks: list[int | None], k: int = 10) -> list[float]:
+    """Per question 1/rank of the gold paragraph, 0 beyond ``k`` or when absent (RR@k)."""
+    return [1.0 / r if r is not None and r <= k else 0.0 for r in ranks]
+
+
 def ranks_metrics(ranks: list[int | None]) -> dict[str, float]:
     """MRR@10 and success@1/3/10 of the gold paragraph (``None`` = not among the candidates)."""
-    rr = [1.0 / r if r is not None and r <= 10 else 0.0 for r in ranks]
-    out = {"MRR@10": float(np.mean(rr))}
+    out = {"MRR@10": float(np.mean(reciprocal_ranks(ranks)))}
     for k in (1, 3, 10):
         out[f"success@{k}"] = float(np.mean([r is not None and r <= k for r in ranks]))
     return out
@@ -103,15 +107,14 @@ def main() -> None:
         timings[name] = summarize_ms(times)
 
     baseline = "fusion (no re-ranking)"
-    base_rr = [1.0 / r if r is not None and r <= 10 else 0.0 for r in per_model[baseline]]
+    base_rr = reciprocal_ranks(per_model[baseline])
     table = Table(
         "system", "MRR@10", "success@1", "success@3", "success@10", "p vs fusion (MRR)", "ms / question"
     )
     figures: dict[str, dict[str, float]] = {}
     for name, ranks in per_model.items():
         m = ranks_metrics(ranks)
-        rr = [1.0 / r if r is not None and r <= 10 else 0.0 for r in ranks]
-        p = randomization_test(rr, base_rr) if name != baseline else float("nan")
+        p = randomization_test(reciprocal_ranks(ranks), base_rr) if name != baseline else float("nan")
         figures[name] = {
             **m,
             "p_vs_fusion": p,
