@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +47,29 @@ def _items(n: int = 20) -> list[dict[str, Any]]:
 
 def _cfg(**kw: Any) -> LoopConfig:
     base: dict[str, Any] = dict(
-        epochs=3, batch_size=4, lr=0.05, warmup=1, seed=5, device="cpu", grad_accum=2, progress=False
+        epochs=3,
+        batch_size=4,
+        lr=0.05,
+        warmup=1,
+        seed=5,
+        device="cpu",
+        grad_accum=2,
+        progress=False,
+        measure_speed=False,
     )
     return LoopConfig(**{**base, **kw})
 
 
-def _run(out: Path, cfg: LoopConfig, fail_at: int | None = None) -> tuple[Toy, Any]:
+def _run(
+    out: Path, cfg: LoopConfig, fail_at: int | None = None, evaluate: Any = None, step_sleep: float = 0.0
+) -> tuple[Toy, Any]:
     items = _items()
     calls = {"n": 0}
 
     def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         calls["n"] += 1
+        if step_sleep:
+            time.sleep(step_sleep)  # a step as slow as a real model's, so timing noise stays small
         if fail_at is not None and calls["n"] == fail_at:
             raise KeyboardInterrupt("simulated end of session")
         result: torch.Tensor = model(**batch)
@@ -64,7 +77,14 @@ def _run(out: Path, cfg: LoopConfig, fail_at: int | None = None) -> tuple[Toy, A
 
     model = Toy()
     res = train_loop(
-        model, items, [len(i["input_ids"]) for i in items], lambda c: pad_batch(c, 0), loss, cfg, out
+        model,
+        items,
+        [len(i["input_ids"]) for i in items],
+        lambda c: pad_batch(c, 0),
+        loss,
+        cfg,
+        out,
+        evaluate=evaluate,
     )
     return model, res
 
@@ -131,3 +151,38 @@ def test_warmup_then_linear_decay() -> None:
     assert all(a > b for a, b in itertools.pairwise(lrs[2:]))
     assert sched.get_last_lr()[0] == 0.0
     assert [g["weight_decay"] for g in opt.param_groups] == [0.01, 0.0]  # bias without decay
+
+
+def test_time_budget_sizes_the_schedule_and_stops(tmp_path: Path) -> None:
+    """A 3-second budget with ~20 ms steps: the run ends near the deadline with the learning rate
+    decayed most of the way, whatever ``epochs`` says, cycling the data as needed."""
+    start = time.perf_counter()
+    _, res = _run(tmp_path, _cfg(minutes=0.05, epochs=1, grad_accum=1, warmup=0.1), step_sleep=0.02)
+    elapsed = time.perf_counter() - start
+    assert res.steps == res.total_steps and res.steps > 5  # 20 items / batch 4 = 5 steps an epoch
+    assert elapsed < 0.05 * 60 + 1.5
+    rows = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert max(r["epoch"] for r in rows) >= 1  # cycled past the first epoch
+    assert rows[-1]["lr"] <= 0.05 * 0.25  # decayed most of the way by the end
+
+
+def test_budget_and_resume_are_exclusive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="time budget"):
+        _run(tmp_path, _cfg(minutes=1, resume=True))
+
+
+def test_evaluations_make_a_learning_curve_and_keep_the_best_weights(tmp_path: Path) -> None:
+    snapshots: list[torch.Tensor] = []
+
+    def evaluate(model: nn.Module) -> dict[str, float]:
+        snapshots.append(model.out.weight.detach().clone())  # type: ignore[union-attr]
+        return {"f1": [3.0, 9.0, 1.0][len(snapshots) - 1]}  # the 2nd evaluation is the best
+
+    model, res = _run(tmp_path, _cfg(epochs=3, eval_points=3), evaluate=evaluate)
+    assert [e["f1"] for e in res.evals] == [3.0, 9.0, 1.0]
+    steps = [e["step"] for e in res.evals]
+    assert steps == sorted(steps) and steps[-1] == res.steps and len(set(steps)) == 3
+    assert res.best_step == steps[1]
+    assert torch.equal(model.out.weight, snapshots[1])  # the best weights were restored
+    curve = [json.loads(line) for line in (tmp_path / "eval_log.jsonl").read_text().splitlines()]
+    assert [c["step"] for c in curve] == steps and all("minutes" in c and "items" in c for c in curve)
