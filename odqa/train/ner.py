@@ -375,6 +375,8 @@ def train_ner(cfg: NerTrainConfig) -> TrainResult:
         device=result.device,
         unit="sentences",
         extra={
+            "precision": result.precision,
+            "reference_speed": result.reference_speed,
             "first_loss": result.first_loss,
             "resumed_from": result.resumed_from,
             "sentences": len(features),

@@ -87,6 +87,30 @@ def train_features(
     return features
 
 
+def negative_features(
+    tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int
+) -> list[dict[str, Any]]:
+    """One no-answer window per ``(question, context)`` pair: the context's first ``max_length``
+    tokens, labelled with ``[CLS]`` (position 0) as start and end.
+
+    Trained beside the answer windows, these teach the reader that a passage without the answer
+    should score low, so that span scores stay comparable across the passages a pipeline reads.
+    """
+    features: list[dict[str, Any]] = []
+    for lo in range(0, len(pairs), _CHUNK):
+        chunk = pairs[lo : lo + _CHUNK]
+        enc = tokenizer(
+            [q.lstrip() for q, _ in chunk],
+            [c for _, c in chunk],
+            truncation="only_second",
+            max_length=max_length,
+            padding=False,
+        )
+        for i in range(len(chunk)):
+            features.append({**compact_inputs(enc, i), "start_positions": 0, "end_positions": 0})
+    return features
+
+
 def eval_features(
     tokenizer: Any, examples: Sequence[QAExample], max_length: int, doc_stride: int
 ) -> list[EvalFeature]:

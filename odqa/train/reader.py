@@ -43,7 +43,13 @@ from odqa.train.modeling import (
     default_output_dir,
     save_model_dir,
 )
-from odqa.train.qa_features import EvalFeature, decode_best_span, eval_features, train_features
+from odqa.train.qa_features import (
+    EvalFeature,
+    decode_best_span,
+    eval_features,
+    negative_features,
+    train_features,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,12 @@ class ReaderTrainConfig(TrainConfigBase):
     ``None`` paths resolve through odqa's settings: ``train_file``/``dev_file`` under
     ``ODQA_DATA_DIR``, ``output_dir`` to ``<models_dir>/reader`` (where the model registry looks),
     ``base_model`` to the registry's ``base`` role. ``dev_file=""`` skips the dev evaluation.
+
+    ``negatives``: no-answer windows per training question, each the first window of another
+    paragraph of the same article labelled ``[CLS]`` (0.5 = one for every other question), so that the
+    reader's span scores are comparable across passages. ``val_examples``: questions held out of the
+    training file (from paragraphs not trained on) that score the model ``eval_points`` times during
+    the run; the best weights are kept and the scores form the learning curve (``eval_log.jsonl``).
 
     ``ambiguous``: SQuAD train-rebuilt has 9,438 questions whose answer text occurs several times
     in the context and whose ``answer_start`` was chosen heuristically (``ambiguous-offsets.json``
@@ -79,26 +91,49 @@ class ReaderTrainConfig(TrainConfigBase):
     doc_stride: int = 128
     max_answer_length: int = 30
     n_best: int = 20
+    negatives: float = 0.0
+    val_examples: int = 0
     ambiguous: Literal["keep", "drop"] = "keep"
     ambiguous_file: str | None = None
 
 
 #: Named hyper-parameter sets; values override :class:`ReaderTrainConfig` defaults.
-#: ``quick`` fits a few minutes on 2 idle CPU cores (the demo); ``full`` is the real model (GPU advised;
-#: it checkpoints every ``checkpoint_every`` steps and, rerun, resumes from the newest checkpoint).
+#:
+#: * ``quick`` (what the first run trains): a 12-minute wall-clock budget on any machine, the
+#:   schedule sized from the measured step time (:mod:`odqa.train.common`); 192-token windows, batch
+#:   16 and a high learning rate (a 6-layer model in a few hundred steps: optimizer steps and rate
+#:   matter more than window length), bf16 where the CPU has it, no-answer windows, the best of 4
+#:   validations kept. Measurements: README "odqa's own models" and benchmarks/2cr/reader.yaml.
+#: * ``base``: 1.5 epochs of all of SQuAD train at 192 tokens (~2 h on 2 slow cores with bf16),
+#:   checkpoints, resumable.
+#: * ``full``: 2 epochs at 384 tokens (GPU advised), checkpoints, resumable.
 RECIPES: dict[str, dict[str, Any]] = {
     "quick": {
-        "max_examples": 2500,
+        "minutes": 12.0,
+        "max_examples": 20000,
         "dev_examples": 500,
-        "epochs": 1.0,
         "batch_size": 16,
-        "lr": 1e-4,
+        "lr": 2e-4,
         "warmup": 0.1,
-        "max_length": 256,
-        "doc_stride": 96,
+        "max_length": 192,
+        "doc_stride": 64,
+        "negatives": 0.5,
+        "val_examples": 300,
+        "eval_points": 4,
         "checkpoint_every": 0,
     },
-    "full": {"resume": True},
+    "base": {
+        "epochs": 1.5,
+        "batch_size": 32,
+        "lr": 1.5e-4,
+        "max_length": 192,
+        "doc_stride": 64,
+        "negatives": 0.3,
+        "dev_examples": 1000,
+        "checkpoint_every": 200,
+        "resume": True,
+    },
+    "full": {"resume": True, "negatives": 0.3},
 }
 
 
@@ -136,14 +171,49 @@ def sample(examples: list[QAExample], n: int | None, seed: int) -> list[QAExampl
     return [examples[i] for i in keep]
 
 
-def load_examples(path: Path, n: int | None, seed: int, drop: set[str] | None = None) -> list[QAExample]:
-    """Questions of a SQuAD file, minus ``drop`` ids, sampled down to ``n``."""
+def read_examples(path: Path, drop: set[str] | None = None) -> list[QAExample]:
+    """Every question of a SQuAD file, minus ``drop`` ids."""
     from odqa.corpus.squad import read_squad
 
     _, examples = read_squad(path, progress=False)
-    if drop:
-        examples = [ex for ex in examples if ex.qid not in drop]
-    return sample(examples, n, seed)
+    return [ex for ex in examples if ex.qid not in drop] if drop else examples
+
+
+def load_examples(path: Path, n: int | None, seed: int, drop: set[str] | None = None) -> list[QAExample]:
+    """Questions of a SQuAD file, minus ``drop`` ids, sampled down to ``n``."""
+    return sample(read_examples(path, drop), n, seed)
+
+
+def validation_split(
+    pool: list[QAExample], train: list[QAExample], n: int, seed: int
+) -> list[QAExample]:
+    """``n`` questions of ``pool`` whose paragraph is not among ``train``'s (none when none are left)."""
+    seen = {ex.context for ex in train}
+    return sample([ex for ex in pool if ex.context not in seen], n, seed + 1) if n > 0 else []
+
+
+def negative_pairs(
+    examples: list[QAExample], pool: list[QAExample], ratio: float, seed: int
+) -> list[tuple[str, str]]:
+    """``(question, other paragraph)`` pairs: about ``ratio`` per question, each paragraph drawn from
+    the same article as the question's own (a topical distractor) and never containing an answer."""
+    if ratio <= 0:
+        return []
+    by_title: dict[str, list[str]] = {}
+    for ex in pool:
+        contexts = by_title.setdefault(ex.title, [])
+        if not contexts or contexts[-1] != ex.context:
+            contexts.append(ex.context)
+    rng = random.Random(seed + 2)
+    pairs = []
+    for ex in examples:
+        whole, frac = divmod(ratio, 1.0)
+        for _ in range(int(whole) + (rng.random() < frac)):
+            others = [c for c in by_title.get(ex.title, []) if c != ex.context]
+            others = [c for c in others if not any(a and a in c for a in ex.answers)]
+            if others:
+                pairs.append((ex.question, rng.choice(others)))
+    return pairs
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -156,7 +226,7 @@ def _logits(model: torch.nn.Module, features: list[EvalFeature], batch_size: int
         for lo in range(0, len(order), batch_size):
             idx = order[lo : lo + batch_size]
             batch = pad_batch([features[i].inputs for i in idx], pad_id)
-            with autocast(device):
+            with autocast(device, "fp32"):
                 res = model(**{k: v.to(device) for k, v in batch.items()})
             starts = res.start_logits.float().cpu().numpy()
             ends = res.end_logits.float().cpu().numpy()
@@ -226,10 +296,23 @@ def train_reader(cfg: ReaderTrainConfig) -> TrainResult:
     base = base_model_path(cfg.base_model)
     ambiguous, ambiguous_path = _ambiguous_ids(cfg, train_file)
     drop = ambiguous if cfg.ambiguous == "drop" else set()
-    examples = load_examples(train_file, cfg.max_examples, cfg.seed, drop)
+    pool = read_examples(train_file, drop)
+    examples = sample(pool, cfg.max_examples, cfg.seed)
+    validation = validation_split(pool, examples, cfg.val_examples, cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(base)
     features = train_features(tokenizer, examples, cfg.max_length, cfg.doc_stride)
-    log.info("reader: %d examples -> %d training windows", len(examples), len(features))
+    negatives = negative_features(
+        tokenizer, negative_pairs(examples, pool, cfg.negatives, cfg.seed), cfg.max_length
+    )
+    features += negatives
+    log.info(
+        "reader: %d examples -> %d training windows (%d no-answer windows from other paragraphs); "
+        "%d validation questions",
+        len(examples),
+        len(features),
+        len(negatives),
+        len(validation),
+    )
 
     model: torch.nn.Module = AutoModelForQuestionAnswering.from_pretrained(base)
     if cfg.lora:
@@ -246,6 +329,7 @@ def train_reader(cfg: ReaderTrainConfig) -> TrainResult:
         _qa_loss,
         cfg.loop_config(),
         out,
+        evaluate=(lambda m: evaluate_reader(m, tokenizer, validation, cfg)) if validation else None,
     )
     plain = save_model_dir(model, tokenizer, out)
 
@@ -256,7 +340,18 @@ def train_reader(cfg: ReaderTrainConfig) -> TrainResult:
         dev_metrics = evaluate_reader(plain, tokenizer, dev_examples, cfg)
         log.info("reader dev: %s", dev_metrics)
 
-    data = [DataFile.of(train_file, "train", {"questions": len(examples), "windows": len(features)})]
+    data = [
+        DataFile.of(
+            train_file,
+            "train",
+            {
+                "questions": len(examples),
+                "windows": len(features),
+                "no_answer_windows": len(negatives),
+                "validation_questions": len(validation),
+            },
+        )
+    ]
     if ambiguous_path is not None:
         data.append(
             DataFile.of(ambiguous_path, "ambiguous-offsets", {"ids": len(ambiguous), "dropped": len(drop)})
@@ -273,6 +368,10 @@ def train_reader(cfg: ReaderTrainConfig) -> TrainResult:
         device=result.device,
         unit="windows",
         extra={
+            "precision": result.precision,
+            "reference_speed": result.reference_speed,
+            "learning_curve": result.evals,
+            "best_step": result.best_step,
             "first_loss": result.first_loss,
             "resumed_from": result.resumed_from,
             "examples": len(examples),

@@ -230,7 +230,7 @@ def score_groups(
         for lo in range(0, len(order), batch_size):
             idx = order[lo : lo + batch_size]
             batch = pad_batch([encoded[i] for i in idx], tokenizer.pad_token_id)
-            with autocast(device):
+            with autocast(device, "fp32"):
                 logits = model(**{k: v.to(device) for k, v in batch.items()}).logits
             for i, s in zip(idx, logits.squeeze(-1).float().cpu().tolist(), strict=True):
                 flat[i] = s
@@ -310,6 +310,8 @@ def train_reranker(cfg: RerankerTrainConfig) -> TrainResult:
         device=result.device,
         unit="pairs",
         extra={
+            "precision": result.precision,
+            "reference_speed": result.reference_speed,
             "first_loss": result.first_loss,
             "resumed_from": result.resumed_from,
             "groups": len(groups),

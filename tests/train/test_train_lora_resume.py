@@ -17,7 +17,14 @@ pytestmark = pytest.mark.slow
 
 def _tiny(tiny_squad: Path, small_base: str, out: Path, **kw: Any) -> dict[str, Any]:
     common = dict(
-        base_model=small_base, output_dir=str(out), dev_file="", progress=False, threads=1, warmup=0
+        base_model=small_base,
+        output_dir=str(out),
+        dev_file="",
+        progress=False,
+        threads=1,
+        warmup=0,
+        minutes=0,  # the reader's quick recipe has a time budget; these runs count steps
+        measure_speed=False,
     )
     return {**common, **kw}
 
@@ -70,6 +77,7 @@ def test_reader_lora(tiny_squad: Path, small_base: str, tmp_path: Path) -> None:
         **_tiny(tiny_squad, small_base, tmp_path, train_file=str(tiny_squad)),
         lora=True,
         max_examples=4,
+        val_examples=0,
         max_steps=1,
         batch_size=4,
         max_length=96,

@@ -157,6 +157,7 @@ def trained_ner(small_base: str, data_dir: Path, tmp_path_factory: pytest.TempPa
         max_length=128,
         progress=False,
         threads=1,
+        measure_speed=False,
     )
     return train_ner(cfg)
 

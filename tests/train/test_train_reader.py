@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,25 @@ def test_loss_falls(trained_reader: TrainResult) -> None:
     first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
     assert last < 0.75 * first, losses
     assert trained_reader.extra["first_loss"] == pytest.approx(losses[0], abs=1e-5)
-    assert trained_reader.steps == 6 * 2  # 6 epochs x (8 one-window questions / batch of 4)
+    windows = trained_reader.extra["windows"]  # 8 one-window questions + the no-answer windows
+    assert trained_reader.steps == 6 * math.ceil(windows / 4)  # 6 epochs, batch of 4
     assert trained_reader.examples_per_s > 0
+
+
+def test_no_answer_windows_validation_curve_and_reference_speed(trained_reader: TrainResult) -> None:
+    out = Path(trained_reader.output_dir)
+    manifest = json.loads((out / "odqa_manifest.json").read_text())
+    train = next(d for d in manifest["data"] if d["role"] == "train")
+    assert train["counts"]["no_answer_windows"] > 0  # negatives 0.5 of 8 questions
+    assert train["counts"]["windows"] == 8 + train["counts"]["no_answer_windows"]
+    assert train["counts"]["validation_questions"] == 8
+    curve = [json.loads(line) for line in (out / "eval_log.jsonl").read_text().splitlines()]
+    assert len(curve) == 2 and curve[-1]["step"] == trained_reader.steps
+    assert manifest["training"]["learning_curve"] == curve
+    assert manifest["training"]["best_step"] in {c["step"] for c in curve}
+    ref = manifest["training"]["reference_speed"]
+    assert ref["fp32"] > 0 and ref["benchmark"].startswith("MiniLM-L6")
+    assert manifest["training"]["precision"] in {"fp32", "bf16"}
 
 
 def test_output_dir_is_a_plain_hf_model_with_card(trained_reader: TrainResult) -> None:

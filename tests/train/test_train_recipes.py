@@ -25,10 +25,15 @@ def test_recipes_only_name_config_fields(module: object) -> None:
 
 
 def test_config_from_recipe_overrides_and_none() -> None:
-    cfg = reader.config_from_recipe("quick", lr=1e-3, epochs=None, output_dir="x")
+    cfg = reader.config_from_recipe("quick", lr=1e-3, minutes=None, output_dir="x")
     assert cfg.recipe == "quick" and cfg.lr == 1e-3 and cfg.output_dir == "x"
-    assert cfg.epochs == reader.RECIPES["quick"]["epochs"]  # None means "not given"
-    assert cfg.max_length == 256
+    assert cfg.minutes == reader.RECIPES["quick"]["minutes"]  # None means "not given"
+    assert reader.config_from_recipe("quick", lr="3e-4", max_examples="10").lr == 3e-4  # --param text
+    with pytest.raises(TypeError, match="lr expects"):
+        reader.config_from_recipe("quick", lr="fast")
+    assert cfg.max_length == 192 and cfg.minutes == 12 and cfg.negatives > 0 and cfg.eval_points > 0
+    base = reader.config_from_recipe("base")
+    assert base.resume and base.checkpoint_every > 0 and base.minutes == 0 and base.max_examples is None
     full = reader.config_from_recipe("full")
     assert full.max_length == 384 and full.epochs == 2 and full.max_examples is None
     assert full.checkpoint_every > 0 and full.resume
@@ -57,7 +62,7 @@ def test_card_and_manifest(tmp_path: Path) -> None:
     assert saved == manifest
     assert saved["data"][0]["sha256"] == hashlib.sha256(data_file.read_bytes()).hexdigest()[:16]
     assert saved["training"]["windows_per_s"] == 7.5 and saved["dev_metrics"] == {"f1": 50.0}
-    assert saved["hyperparameters"]["max_length"] == 256 and saved["recipe"] == "quick"
+    assert saved["hyperparameters"]["max_length"] == 192 and saved["recipe"] == "quick"
     assert saved["command"] == "odqa train reader --recipe quick"
     assert {"torch", "transformers", "peft"} <= set(saved["libraries"])
     card = (tmp_path / CARD).read_text()

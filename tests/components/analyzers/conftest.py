@@ -48,6 +48,7 @@ def tiny_ner(small_base: str, conll_dir: Path, tmp_path_factory: pytest.TempPath
         max_length=96,
         progress=False,
         threads=1,
+        measure_speed=False,
     )
     return train_ner(cfg).output_dir
 
