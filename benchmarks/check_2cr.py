@@ -36,6 +36,8 @@ def main() -> int:
             cmd = shlex.split(cond["command"])
             if cmd[0] == "python":
                 cmd[0] = sys.executable
+            elif cmd[0] == "odqa":  # the odqa of this interpreter's environment
+                cmd = [sys.executable, "-m", "odqa.cli", *cmd[1:]]
             print(f"$ {cond['command']}", flush=True)
             subprocess.run(cmd, cwd=ROOT, check=True)
         results = json.loads((ROOT / cond["results"]).read_text(encoding="utf-8"))

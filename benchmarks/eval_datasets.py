@@ -31,7 +31,7 @@ from odqa.eval.datasets import EvalDataset, ensure_index, load_dataset
 from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
 from odqa.models import registry_from_settings
-from odqa.pipelines.loader import load_pipeline
+from odqa.pipelines.loader import graph_roles, load_pipeline
 from odqa.pipelines.runner import QueryRunner
 
 DATASETS: dict[str, tuple[str, str]] = {
@@ -45,7 +45,7 @@ SUMMARY_METRICS = ("nDCG@10", "MAP", "MRR", "P@10", "R@100", "AR@5", "AR@20", "E
 
 
 def qa_available(registry: Any) -> bool:
-    return all(registry.resolve(role).available for role in ("reader", "reranker"))
+    return all(registry.resolve(role).available for role in graph_roles("qa"))
 
 
 def headline(result: dict[str, Any]) -> dict[str, float]:

@@ -11,9 +11,9 @@ Conditions (each a graph plus ``--set``-style overrides; the baseline is ``no-an
 * ``boost1``         entity boost 1.0
 * ``filter``         qa_ner with the entity filter on, over an index tagged by ``indexing_ner``
 * ``prior``          qa_ner with the answer-type prior (weight 0.5)
-* ``rerank20``       the re-ranker picks the reader's 3 passages among the fused top 20
+* ``rerank20``       qa_rerank: the re-ranker picks the reader's 3 passages among the fused top 20
 * ``rerank10``       ... among the fused top 10
-* ``no-rerank``      the fused top 3 are read (``fusion.top_k=3``, the shipped default)
+* ``no-rerank``      qa: the fused top 3 are read (the shipped default)
 
 Indexes (paragraphs whole) live in ``benchmarks/work/squad-index`` and ``squad-ner-index``.
 Writes (``<tag>`` = ``--tag``, default ``qa_ablation``)
@@ -50,8 +50,8 @@ CONDITIONS: dict[str, tuple[str, dict[str, dict[str, Any]], bool]] = {
     "boost1": ("qa", {"analyzer": {"boost": 1.0}}, False),
     "filter": ("qa_ner", {"entity_filter": {"enabled": True}}, True),
     "prior": ("qa_ner", {"answer_prior": {"weight": 0.5}}, False),
-    "rerank20": ("qa", {"fusion": {"top_k": 20}}, False),
-    "rerank10": ("qa", {"fusion": {"top_k": 10}}, False),
+    "rerank20": ("qa_rerank", {"fusion": {"top_k": 20}}, False),
+    "rerank10": ("qa_rerank", {"fusion": {"top_k": 10}}, False),
     "no-rerank": ("qa", {"fusion": {"top_k": 3}}, False),
 }
 BASELINE = "no-analysis"
@@ -107,8 +107,8 @@ def main() -> None:
         "--rerank-depth",
         type=int,
         default=None,
-        help="passages the re-ranker sees in each condition (qa: fusion.top_k; qa_ner: entity_filter.top_k); "
-        "3 = the fused top 3 go to the reader unchanged",
+        help="fusion.top_k (qa_ner: entity_filter.top_k) in each condition: the passages the reader reads "
+        "(qa, qa_ner) or the re-ranker sees (qa_rerank)",
     )
     ap.add_argument("--baseline", default=BASELINE, help=f"condition compared against (default {BASELINE})")
     ap.add_argument("--tag", default="qa_ablation", help="results name (default qa_ablation)")

@@ -421,9 +421,15 @@ def search(
 
 
 # ----------------------------------------------------------------------------- models / pipelines
-@app.command()
-def models() -> None:
+models_app = typer.Typer(help="Model roles: show them, export a trained model, import one.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context) -> None:
     """Show how each model role resolves and whether it is available here."""
+    if ctx.invoked_subcommand is not None:
+        return
     from odqa.models import PROVIDERS, SUGGESTED_HUB_IDS
 
     table = Table("role", "resolves to", "kind", "available", "how to provide", "online alternative")
@@ -437,6 +443,51 @@ def models() -> None:
         f"models dir: {state.settings.resolved_models_dir}  "
         "(override a role: ODQA_<ROLE>_MODEL=path-or-hub-id)"
     )
+
+
+@models_app.command("export")
+def models_export(
+    role: Annotated[str, typer.Argument(help="reader | reranker | ner | embedder (a local model).")],
+    file: Annotated[Path, typer.Argument(help="The archive to write (.tar.gz).")],
+) -> None:
+    """Write a trained model as one verified archive (model card, manifest, checksums)."""
+    from odqa.model_archive import ModelArchiveError, export_model
+
+    try:
+        ref = _registry().resolve(role)
+    except ValueError as e:
+        _fail(str(e), EXIT_ERROR)
+    if ref.kind != "local" or not ref.available:
+        _fail(
+            f"{role} resolves to {ref.location} ({ref.detail}): only a local model directory can be exported",
+            EXIT_MODEL,
+        )
+    try:
+        info = export_model(ref.location, file, role=role)
+    except ModelArchiveError as e:
+        _fail(str(e), EXIT_ERROR)
+    console.print(
+        f"exported {role} ({ref.location}) -> {file}: {info.files} files, {info.bytes / 1e6:.1f} MB"
+    )
+
+
+@models_app.command("import")
+def models_import(
+    file: Annotated[Path, typer.Argument(help="An archive written by `odqa models export`.")],
+    role: Annotated[str | None, typer.Option(help="Refuse an archive of another role.")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Install as <models dir>/NAME (default: the archive's role).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an installed model of that name.")] = False,
+) -> None:
+    """Verify an archive (checksums, paths, role) and install it under the models directory."""
+    from odqa.model_archive import ModelArchiveError, import_model
+
+    try:
+        target = import_model(file, state.settings.resolved_models_dir, role=role, name=name, force=force)
+    except ModelArchiveError as e:
+        _fail(str(e), EXIT_ERROR)
+    console.print(f"imported {file} -> {target}")
 
 
 @app.command()
@@ -488,15 +539,59 @@ MaxStepsOpt = Annotated[
 ]
 LoraOpt = Annotated[bool | None, typer.Option(help="Train LoRA adapters (peft) instead of all weights.")]
 ResumeOpt = Annotated[bool | None, typer.Option(help="Continue from the latest checkpoint.")]
+MinutesOpt = Annotated[
+    float | None,
+    typer.Option(help="Train for this wall-clock budget (schedule sized from measured speed; 0 = off)."),
+]
+PrecisionOpt = Annotated[
+    str | None, typer.Option(help="auto (bf16 on CPUs where it measures faster) | fp32 | bf16.")
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", help="Any config field: name=value (YAML value; repeat), e.g. lr=3e-4."),
+]
+
+
+def _parse_params(params: list[str] | None) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in params or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            _fail(f"--param {item!r}: expected name=value", EXIT_ERROR)
+        out[name.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _odqa_logging() -> None:
+    """odqa's own progress messages on stderr; libraries' load reports and warnings silenced."""
+    import logging
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[odqa] %(message)s"))
+    logger = logging.getLogger("odqa")
+    if not logger.handlers:
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _train_common(role: str, recipe: str, overrides: dict[str, Any], **loop: Any) -> None:
     """Train ``role`` with recipe ``recipe``, its own ``overrides`` and the shared ``loop`` options."""
     _with_tcmalloc()
+    _odqa_logging()
     import importlib
 
     mod = importlib.import_module(f"odqa.train.{role}")
-    overrides = {k: v for k, v in {**overrides, **loop}.items() if v is not None}
+    params = _parse_params(loop.pop("param", None))
+    overrides = {k: v for k, v in {**overrides, **loop, **params}.items() if v is not None}
     overrides.setdefault("output_dir", str(state.settings.resolved_models_dir / role))
     overrides.setdefault("device", state.settings.device)
     overrides["command"] = " ".join(["odqa", *sys.argv[1:]])
@@ -517,7 +612,11 @@ def _train_common(role: str, recipe: str, overrides: dict[str, Any], **loop: Any
 @train_app.command("reader")
 def train_reader(
     recipe: Annotated[
-        str, typer.Option(help="quick (minutes, CPU) | full (hours; checkpoints, resumable).")
+        str,
+        typer.Option(
+            help="quick (12-minute budget, any machine) | base (~2 h on 2 CPU cores; resumable) "
+            "| full (GPU advised)."
+        ),
     ] = "quick",
     train_file: Annotated[str | None, typer.Option(help="SQuAD-format training JSON.")] = None,
     dev_file: Annotated[str | None, typer.Option(help="SQuAD-format dev JSON.")] = None,
@@ -530,6 +629,9 @@ def train_reader(
     max_steps: MaxStepsOpt = None,
     lora: LoraOpt = None,
     resume: ResumeOpt = None,
+    minutes: MinutesOpt = None,
+    precision: PrecisionOpt = None,
+    param: ParamOpt = None,
 ) -> None:
     """Fine-tune the extractive reader from MiniLM on SQuAD-format data."""
     _train_common(
@@ -546,6 +648,9 @@ def train_reader(
         max_steps=max_steps,
         lora=lora,
         resume=resume,
+        minutes=minutes,
+        precision=precision,
+        param=param,
     )
 
 
@@ -562,6 +667,9 @@ def train_reranker(
     max_steps: MaxStepsOpt = None,
     lora: LoraOpt = None,
     resume: ResumeOpt = None,
+    minutes: MinutesOpt = None,
+    precision: PrecisionOpt = None,
+    param: ParamOpt = None,
 ) -> None:
     """Fine-tune the cross-encoder re-ranker from MiniLM (SQuAD + mined negatives, MS MARCO, BEIR)."""
     _train_common(
@@ -576,6 +684,9 @@ def train_reranker(
         max_steps=max_steps,
         lora=lora,
         resume=resume,
+        minutes=minutes,
+        precision=precision,
+        param=param,
     )
 
 
@@ -600,6 +711,9 @@ def train_ner(
     max_steps: MaxStepsOpt = None,
     lora: LoraOpt = None,
     resume: ResumeOpt = None,
+    minutes: MinutesOpt = None,
+    precision: PrecisionOpt = None,
+    param: ParamOpt = None,
 ) -> None:
     """Fine-tune a BIO named-entity tagger from MiniLM (CoNLL-2003, WNUT-17); seqeval P/R/F1 on test."""
     _train_common(
@@ -618,38 +732,63 @@ def train_ner(
         max_steps=max_steps,
         lora=lora,
         resume=resume,
+        minutes=minutes,
+        precision=precision,
+        param=param,
     )
 
 
 # ----------------------------------------------------------------------------- demo
+#: what the first run trains, and roughly how long it takes (the reader recipe's wall-clock budget)
+DEMO_TRAINING = {"reader": "12 minutes (a fixed budget on any machine)", "reranker": "~10 minutes"}
+
+
 @app.command()
 def demo(
     collection: Annotated[
         Path | None, typer.Option(help="Default: SQuAD dev part A under the data dir.")
     ] = None,
     questions: Annotated[list[str] | None, typer.Option("--question", "-q", help="Questions to ask.")] = None,
+    pipeline: Annotated[str, typer.Option(help="The query graph to answer with.")] = "qa",
 ) -> None:
-    """The main job: make sure models and index exist (training the quick models if needed), then answer."""
+    """The main job: make sure the models the graph needs and the index exist (training the quick
+    recipe of a missing model, once), then answer."""
+    import subprocess
+
+    from odqa.pipelines.loader import PipelineError, graph_roles
+
     settings = state.settings
     collection = collection or settings.data_dir / "squad" / "dev-v1.1-part-a.json"
     if not collection.exists():
         _fail(f"demo collection not found: {collection} (set ODQA_DATA_DIR or pass --collection)", EXIT_ERROR)
+    try:
+        roles = graph_roles(pipeline)
+    except PipelineError as e:
+        _fail(str(e), EXIT_ERROR)
     reg = _registry()
-    for role in ("reranker", "reader"):
-        if not reg.resolve(role).available:
-            console.print(
-                f"[yellow]{role} model missing[/] -> training the quick recipe "
-                f"(`odqa train {role} --recipe quick`); this runs once"
-            )
-            import subprocess
-
-            cmd = [sys.executable, "-m", "odqa.cli", "train", role, "--recipe", "quick"]
-            if subprocess.call(cmd) != 0:
-                _fail(f"training the {role} failed", EXIT_ERROR)
+    missing = [role for role in DEMO_TRAINING if role in roles and not reg.resolve(role).available]
     manifest = settings.index_dir / "manifest.json"
     indexed = json.loads(manifest.read_text())["collection"] if manifest.exists() else None
-    if indexed != str(collection.resolve()):
-        console.print(f"indexing {collection} -> {settings.index_dir}")
+    reindex = indexed != str(collection.resolve())
+    steps = [*(f"train the {role}" for role in missing), *(["index"] if reindex else []), "answer"]
+    step = 0
+
+    def announce(what: str) -> None:
+        nonlocal step
+        step += 1
+        console.print(f"[bold]\\[{step}/{len(steps)}][/] {what}", highlight=False)
+
+    for role in missing:
+        announce(
+            f"{role} model missing -> `odqa train {role} --recipe quick` "
+            f"({DEMO_TRAINING[role]}; runs once, the model goes to {settings.resolved_models_dir / role})"
+        )
+        cmd = [sys.executable, "-m", "odqa.cli", "--models-dir", str(settings.resolved_models_dir)]
+        cmd += ["--device", settings.device, "train", role, "--recipe", "quick"]
+        if subprocess.call(cmd) != 0:
+            _fail(f"training the {role} failed", EXIT_ERROR)
+    if reindex:
+        announce(f"index {collection} -> {settings.index_dir} (passages into BM25 and FAISS)")
         index(
             collection,
             fmt="auto",
@@ -661,7 +800,8 @@ def demo(
             append=False,
             strict=False,
         )
-    ask(list(questions or DEMO_QUESTIONS), pipeline="qa", top_k=3, as_json=False, timings=True)
+    announce(f"answer with the {pipeline} graph")
+    ask(list(questions or DEMO_QUESTIONS), pipeline=pipeline, top_k=3, as_json=False, timings=True)
 
 
 def _register_subcommands() -> None:

@@ -111,7 +111,18 @@ def test_train_ner_writes_a_model_the_registry_finds_by_name(
 ) -> None:
     env = {"ODQA_MODELS_DIR": str(tmp_path)}
     files = ["--train-file", tiny_conll, "--dev-file", tiny_conll, "--test-file", tiny_conll]
-    code, _, out = invoke(env, "train", "ner", *files, "--max-steps", "3", "--base-model", small_base)
+    code, _, out = invoke(
+        env,
+        "train",
+        "ner",
+        *files,
+        "--max-steps",
+        "3",
+        "--base-model",
+        small_base,
+        "--param",
+        "measure_speed=false",
+    )
     assert code == 0, out
     assert "ner trained" in out
     manifest = json.loads((tmp_path / "ner" / "odqa_manifest.json").read_text())
@@ -126,4 +137,48 @@ def test_train_errors_name_the_problem(tmp_path: Path) -> None:
     assert code != 0 and "unknown reranker recipe 'nope'" in out and "quick" in out
     code, _, out = invoke(env, "train", "ner", "--dataset", "nope", "--max-steps", "1")
     assert code != 0 and "nope" in out
-    assert not (tmp_path / "ner").exists()
+    code, _, out = invoke(env, "train", "reader", "--param", "learning_rate=1")
+    assert code == 1 and "unknown reader config field(s): learning_rate" in out
+    code, _, out = invoke(env, "train", "reader", "--param", "lr")
+    assert code == 1 and "--param 'lr': expected name=value" in out
+    assert not (tmp_path / "ner").exists() and not (tmp_path / "reader").exists()
+
+
+@pytest.mark.slow
+def test_demo_skips_training_when_the_models_exist(qa_env: dict[str, str], tiny_squad: Path) -> None:
+    code, _, out = invoke(qa_env, "demo", "--collection", tiny_squad, "-q", "Which team won Super Bowl 50?")
+    assert code == 0, out
+    assert "missing" not in out and "train" not in out
+    assert "[1/2] index" in out and "[2/2] answer with the qa graph" in out
+    code, _, out = invoke(qa_env, "demo", "--collection", tiny_squad, "-q", "Which team won Super Bowl 50?")
+    assert code == 0, out
+    assert "[1/1] answer" in out  # indexed already: nothing to do but answer
+
+
+def test_demo_trains_only_what_the_default_graph_needs(tmp_path: Path, squad_dev: Path) -> None:
+    """No reader: the demo starts `odqa train reader --recipe quick` (here it fails at once, the data
+    directory being empty) and never the re-ranker, which the default graph does not use."""
+    env = {"ODQA_MODELS_DIR": str(tmp_path / "models"), "ODQA_DATA_DIR": str(tmp_path / "empty")}
+    code, _, out = invoke(env, "demo", "--collection", squad_dev)
+    assert code == 1
+    assert "[1/3] reader model missing" in out and "odqa train reader --recipe quick" in out
+    assert "reranker" not in out and "training the reader failed" in out
+    assert not (tmp_path / "models" / "reader" / "config.json").exists()
+
+
+@pytest.mark.slow
+def test_models_export_then_import_through_the_cli(qa_env: dict[str, str], tmp_path: Path) -> None:
+    archive = tmp_path / "reader.tar.gz"
+    code, _, out = invoke(qa_env, "models", "export", "reader", archive)
+    assert code == 0 and archive.is_file(), out
+    env = {"ODQA_MODELS_DIR": str(tmp_path / "models")}
+    code, _, out = invoke(env, "models", "import", archive, "--role", "reader")
+    assert code == 0, out
+    assert (tmp_path / "models" / "reader" / "odqa_manifest.json").is_file()
+    assert ModelRegistry(tmp_path / "models").resolve("reader").available
+    code, _, out = invoke(env, "models", "import", archive)
+    assert code == 1 and "already exists" in out and "--force" in out
+    code, _, out = invoke(env, "models", "import", archive, "--role", "reranker", "--name", "other")
+    assert code == 1 and "holds a reader model, not a reranker" in out
+    code, _, out = invoke(env, "models", "export", "ner", tmp_path / "ner.tar.gz")
+    assert code == 3 and "only a local model directory can be exported" in out

@@ -85,6 +85,14 @@ def fill(text: str, values: dict[str, str], source: str = "<pipeline>") -> str:
     return _PLACEHOLDER.sub(sub, text)
 
 
+def graph_roles(name_or_path: str | Path) -> set[str]:
+    """The model roles a graph uses (its ``${role}`` placeholders), e.g. ``{"embedder", "ner", "reader"}``.
+
+    :raises PipelineError: unknown graph name.
+    """
+    return placeholders(find_pipeline(name_or_path).read_text(encoding="utf-8")) & set(ROLES)
+
+
 def pipeline_values(
     text: str, *, index_dir: str | Path, registry: ModelRegistry, extra: dict[str, str] | None = None
 ) -> dict[str, str]:

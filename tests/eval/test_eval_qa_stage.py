@@ -37,7 +37,14 @@ def qa_registry(mini_squad: Path, small_base: str, tmp_path_factory: pytest.Temp
         from odqa.train import reader, reranker
     except ImportError as e:  # pragma: no cover - the train package is part of odqa
         pytest.skip(f"odqa.train is not importable: {e}")
-    common = {"base_model": small_base, "progress": False, "threads": 1, "warmup": 0, "batch_size": 4}
+    common = {
+        "base_model": small_base,
+        "progress": False,
+        "threads": 1,
+        "warmup": 0,
+        "batch_size": 4,
+        "measure_speed": False,
+    }
     reader_out = reader.train_reader(
         reader.config_from_recipe(
             "quick",
@@ -46,6 +53,8 @@ def qa_registry(mini_squad: Path, small_base: str, tmp_path_factory: pytest.Temp
             output_dir=str(tmp_path_factory.mktemp("reader")),
             max_examples=16,
             max_steps=4,
+            minutes=0,
+            val_examples=0,
             max_length=128,
             doc_stride=48,
             lr=3e-4,
@@ -77,11 +86,8 @@ def qa_eval(qa_registry: ModelRegistry, squad_index: Path, squad_dataset: EvalDa
     from odqa.pipelines.loader import load_pipeline
     from odqa.pipelines.runner import QueryRunner
 
-    # re-ranking depth 20 (the default is 3) so the funnel has a real re-ranking stage to check
-    overrides = {"fusion": {"top_k": 20}}
-    runner = QueryRunner(
-        load_pipeline("qa", index_dir=squad_index, registry=qa_registry, overrides=overrides)
-    )
+    # qa_rerank: the re-ranker picks 3 of fusion's top 20, so the funnel has a re-ranking stage
+    runner = QueryRunner(load_pipeline("qa_rerank", index_dir=squad_index, registry=qa_registry))
     return evaluate_pipeline(runner, "qa", squad_dataset, progress=False)  # ragas: on (reader)
 
 

@@ -23,7 +23,7 @@ def test_builtins_exist() -> None:
     assert set(available_pipelines()) >= {"indexing", "bm25", "dense", "hybrid", "qa"}
 
 
-@pytest.mark.parametrize("name", ["indexing", "bm25", "dense", "hybrid", "qa"])
+@pytest.mark.parametrize("name", ["indexing", "bm25", "dense", "hybrid", "qa", "qa_rerank"])
 def test_yaml_round_trip(name: str, tmp_path: Path, full_registry: ModelRegistry) -> None:
     pipe = load_pipeline(name, index_dir=tmp_path / "idx", registry=full_registry)
     first = pipe.to_dict()
@@ -48,8 +48,22 @@ def test_overrides_reach_components(tmp_path: Path, full_registry: ModelRegistry
 
 
 def test_missing_trained_model_fails_fast_with_hint(tmp_path: Path) -> None:
-    with pytest.raises(ModelUnavailableError, match=r"odqa train (reader|reranker)"):
+    with pytest.raises(ModelUnavailableError, match=r"odqa train reader"):
         load_pipeline("qa", index_dir=tmp_path, registry=ModelRegistry(tmp_path / "empty"))
+    registry = ModelRegistry(tmp_path / "empty", overrides={"reader": str(tmp_path)})
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ModelUnavailableError, match=r"odqa train reranker"):
+        load_pipeline("qa_rerank", index_dir=tmp_path, registry=registry)
+
+
+def test_graph_roles_are_the_models_a_graph_needs() -> None:
+    from odqa.pipelines.loader import graph_roles
+
+    assert graph_roles("qa") == {"ner", "embedder", "reader"}  # no re-ranker: the first run skips it
+    assert graph_roles("qa_rerank") == {"ner", "embedder", "reranker", "reader"}
+    assert graph_roles("bm25") == set()
+    with pytest.raises(PipelineError, match="no pipeline named"):
+        graph_roles("nope")
 
 
 def test_errors_name_the_file(tmp_path: Path, full_registry: ModelRegistry) -> None:
@@ -69,7 +83,7 @@ def test_errors_name_the_file(tmp_path: Path, full_registry: ModelRegistry) -> N
 def test_device_is_placed_on_model_components(tmp_path: Path, full_registry: ModelRegistry) -> None:
     from haystack.utils import ComponentDevice
 
-    pipe = load_pipeline("qa", index_dir=tmp_path, registry=full_registry, device="cpu")
+    pipe = load_pipeline("qa_rerank", index_dir=tmp_path, registry=full_registry, device="cpu")
     for name in ("query_embedder", "ranker"):
         assert pipe.get_component(name).device == ComponentDevice.from_str("cpu"), name  # type: ignore[attr-defined]
     # the reader turns its device into a transformers device_map at init

@@ -1,4 +1,4 @@
-"""The `qa` graph end to end with models odqa trained itself (tiny, in this session)."""
+"""The `qa` and `qa_rerank` graphs end to end with models odqa trained itself (tiny, in this session)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from haystack.dataclasses import ExtractedAnswer
 
 from odqa.models import ModelRegistry
 from odqa.pipelines.indexing import index_collection
@@ -17,51 +18,69 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def qa_runner(
+def registry_and_index(
     tiny_squad: Path,
     trained_reader: TrainResult,
     trained_reranker: TrainResult,
     tmp_path_factory: pytest.TempPathFactory,
-) -> QueryRunner:
+) -> tuple[ModelRegistry, Path]:
     registry = ModelRegistry(
         tmp_path_factory.mktemp("models"),
         overrides={"reader": str(trained_reader.output_dir), "reranker": str(trained_reranker.output_dir)},
     )
     index_dir = tmp_path_factory.mktemp("qa") / "index"
     index_collection(tiny_squad, index_dir=index_dir, registry=registry, progress=False)
+    return registry, index_dir
+
+
+@pytest.fixture(scope="module")
+def qa_runner(registry_and_index: tuple[ModelRegistry, Path]) -> QueryRunner:
+    registry, index_dir = registry_and_index
     return QueryRunner(load_pipeline("qa", index_dir=index_dir, registry=registry))
 
 
-def test_trained_models_answer_through_the_qa_graph(qa_runner: QueryRunner, tiny_squad: Path) -> None:
+def _question(tiny_squad: Path) -> str:
     article = json.loads(tiny_squad.read_text())["data"][0]
-    question = article["paragraphs"][0]["qas"][0]["question"]
-    result = qa_runner.run(question)
-    assert set(result.outputs) == {
-        "analyzer",
-        "bm25",
-        "query_embedder",
-        "dense",
-        "fusion",
-        "ranker",
-        "reader",
-    }
-    assert qa_runner.answers_from == "reader" and result.answers == result.outputs["reader"]["answers"]
-    assert len(result.outputs["ranker"]["documents"]) == 3
-    answers = [a for a in result.outputs["reader"]["answers"] if a.data]
+    return str(article["paragraphs"][0]["qas"][0]["question"])
+
+
+def _check_spans(answers: list[ExtractedAnswer], read: set[str]) -> None:
     assert answers, "the trained reader returned no span"
-    reranked = {d.id for d in result.outputs["ranker"]["documents"]}
     for a in answers:
-        assert a.document is not None and a.document.id in reranked
+        assert a.document is not None and a.document.id in read
         span = a.document_offset
         assert a.document.content[span.start : span.end] == a.data  # the exact span of the passage
         assert a.document.meta["doc_id"] and 0.0 <= a.score <= 1.0
 
 
+def test_trained_reader_answers_through_the_qa_graph(qa_runner: QueryRunner, tiny_squad: Path) -> None:
+    result = qa_runner.run(_question(tiny_squad))
+    assert set(result.outputs) == {"analyzer", "bm25", "query_embedder", "dense", "fusion", "reader"}
+    assert qa_runner.answers_from == "reader" and result.answers == result.outputs["reader"]["answers"]
+    fused = result.outputs["fusion"]["documents"]
+    assert len(fused) == 3  # the reader reads fusion's top 3
+    _check_spans([a for a in result.answers if a.data], {d.id for d in fused})
+
+
+def test_qa_rerank_graph_picks_3_of_20(
+    registry_and_index: tuple[ModelRegistry, Path], tiny_squad: Path
+) -> None:
+    registry, index_dir = registry_and_index
+    runner = QueryRunner(load_pipeline("qa_rerank", index_dir=index_dir, registry=registry))
+    result = runner.run(_question(tiny_squad))
+    assert {"fusion", "ranker", "reader"} <= set(result.outputs)
+    fused = {d.id for d in result.outputs["fusion"]["documents"]}
+    reranked = result.outputs["ranker"]["documents"]
+    assert len(fused) > 3 and len(reranked) == 3 and {d.id for d in reranked} <= fused
+    _check_spans([a for a in result.answers if a.data], {d.id for d in reranked})
+
+
 def test_models_load_once_per_process(qa_runner: QueryRunner) -> None:
-    ranker = qa_runner.pipeline.get_component("ranker")
+    reader = qa_runner.pipeline.get_component("reader")
     qa_runner.run("Which team won?")
-    model_before = ranker._cross_encoder  # type: ignore[attr-defined]
+    model_before = reader.model  # type: ignore[attr-defined]
+    assert model_before is not None
     qa_runner.warm_up()
     qa_runner.pipeline.warm_up()
     qa_runner.run("Who was the coach?")
-    assert ranker._cross_encoder is model_before  # type: ignore[attr-defined]
+    assert reader.model is model_before  # type: ignore[attr-defined]
