@@ -85,8 +85,9 @@ def trained_reader(
     tiny_squad: Path, small_base: str, tmp_path_factory: pytest.TempPathFactory
 ) -> TrainResult:
     """Overfit 8 questions (plus ~4 no-answer windows) for 6 epochs: enough for the loss to fall
-    clearly. The quick recipe's time budget is off (a fixed number of epochs); its no-answer
-    windows, validation with keep-best, and precision choice (with the reference speed) stay on."""
+    clearly. The quick recipe's time budget is off (a fixed number of epochs); no-answer windows
+    are on, and so are validation with keep-best and the precision choice (with the reference
+    speed)."""
     from odqa.train.reader import config_from_recipe, train_reader
 
     cfg = config_from_recipe(
@@ -97,6 +98,7 @@ def trained_reader(
         base_model=small_base,
         max_examples=8,
         dev_examples=8,
+        negatives=0.5,
         val_examples=8,
         eval_points=2,
         minutes=0,
