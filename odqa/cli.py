@@ -603,10 +603,36 @@ def _train_common(role: str, recipe: str, overrides: dict[str, Any], **loop: Any
         result = getattr(mod, f"train_{role}")(cfg)
     except (OSError, ValueError) as e:
         _fail(str(e), EXIT_ERROR)
-    console.print(f"[bold]{role} trained[/] -> {result.output_dir}")
+    _print_training(role, result)
+
+
+def _print_training(role: str, result: Any) -> None:
+    """A trained model in a few lines: where, how long and fast, dev scores, the learning curve."""
+    extra = result.extra
+    ref = extra.get("reference_speed") or {}
+    console.print(f"[bold]{role} trained[/] -> {result.output_dir}  (card: README.md, odqa_manifest.json)")
     console.print(
-        json.dumps({k: v for k, v in vars(result).items() if k != "output_dir"}, default=str, indent=2)
+        f"  {result.steps} steps in {result.train_seconds / 60:.1f} min, "
+        f"{result.examples_per_s:.1f} {result.unit}/s, {result.device} {extra.get('precision', '')}"
+        + (f"; reference speed fp32 {ref['fp32']}, bf16 {ref.get('bf16')} windows/s" if "fp32" in ref else "")
     )
+    if result.dev_metrics:
+        shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in result.dev_metrics.items()}
+        console.print(f"  dev: {shown}", highlight=False)
+    curve = extra.get("learning_curve") or []
+    if curve:
+        metrics = [k for k in curve[0] if k not in ("step", "items", "minutes", "examples")]
+        table = Table("step", "items", "minutes", *metrics, title="validation (learning curve)")
+        for point in curve:
+            table.add_row(
+                str(point["step"]),
+                str(point["items"]),
+                f"{point['minutes']:.1f}",
+                *(f"{point[m]:.1f}" if isinstance(point[m], float) else str(point[m]) for m in metrics),
+            )
+        console.print(table)
+        if extra.get("best_step") is not None:
+            console.print(f"  kept the weights of step {extra['best_step']}")
 
 
 @train_app.command("reader")
@@ -740,7 +766,7 @@ def train_ner(
 
 # ----------------------------------------------------------------------------- demo
 #: what the first run trains, and roughly how long it takes (the reader recipe's wall-clock budget)
-DEMO_TRAINING = {"reader": "12 minutes (a fixed budget on any machine)", "reranker": "~10 minutes"}
+DEMO_TRAINING = {"reader": "a 12-minute budget on any machine", "reranker": "about 10 minutes"}
 
 
 @app.command()

@@ -145,12 +145,15 @@ def test_train_errors_name_the_problem(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_skips_training_when_the_models_exist(qa_env: dict[str, str], tiny_squad: Path) -> None:
-    code, _, out = invoke(qa_env, "demo", "--collection", tiny_squad, "-q", "Which team won Super Bowl 50?")
+def test_demo_skips_training_when_the_models_exist(
+    qa_env: dict[str, str], tiny_squad: Path, tmp_path: Path
+) -> None:
+    env = {**qa_env, "ODQA_INDEX_DIR": str(tmp_path / "index")}
+    code, _, out = invoke(env, "demo", "--collection", tiny_squad, "-q", "Which team won Super Bowl 50?")
     assert code == 0, out
-    assert "missing" not in out and "train" not in out
+    assert "model missing" not in out and "odqa train" not in out
     assert "[1/2] index" in out and "[2/2] answer with the qa graph" in out
-    code, _, out = invoke(qa_env, "demo", "--collection", tiny_squad, "-q", "Which team won Super Bowl 50?")
+    code, _, out = invoke(env, "demo", "--collection", tiny_squad, "-q", "Which team won Super Bowl 50?")
     assert code == 0, out
     assert "[1/1] answer" in out  # indexed already: nothing to do but answer
 

@@ -525,7 +525,8 @@ def train_loop(
                 f"(fingerprint {state.data!r}, now {fingerprint!r}); train without resume to start over"
             )
         resumed_from = state.step
-        total = schedule.total
+        # the config decides the length of a resumed run (max_steps may have been raised)
+        schedule.total, schedule.warmup = total, warmup_steps(cfg.warmup, total)
         log.info("resuming from %s (step %d of %d)", ckpt, state.step, total)
     log_path = output_dir / TRAIN_LOG
     history = _read_log(log_path, state.step) if resumed_from is not None else []
