@@ -260,10 +260,19 @@ def _documents_payload(result: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _explanation(result: Any) -> dict[str, Any]:
+def _index_analyzer(runner: Any) -> str:
+    """The text analyzer of the graph's BM25 store (term weights are shown as the index sees them)."""
+    for _, component in runner.pipeline.walk():
+        analyzer = getattr(getattr(component, "document_store", None), "analyzer", None)
+        if isinstance(analyzer, str):
+            return analyzer
+    return "standard"
+
+
+def _explanation(result: Any, analyzer: str) -> dict[str, Any]:
     from odqa.components.analyzers.explain import explain
 
-    return explain(result)
+    return explain(result, analyzer=analyzer)
 
 
 def _print_explanation(report: dict[str, Any]) -> None:
@@ -338,12 +347,12 @@ def ask(
                 "total_s": round(result.total_s, 4),
             }
             if explain:
-                payload["explain"] = _explanation(result)
+                payload["explain"] = _explanation(result, _index_analyzer(runner))
             print(json.dumps(payload, ensure_ascii=False))
             continue
         console.print(f"\n[bold]Q:[/] {q}")
         if explain:
-            _print_explanation(_explanation(result))
+            _print_explanation(_explanation(result, _index_analyzer(runner)))
         if answers:
             for i, a in enumerate(answers, 1):
                 s, e = a["span"]

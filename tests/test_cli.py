@@ -60,6 +60,8 @@ def test_ask_explain_json_shows_entities_answer_type_and_query_change(qa_env: di
     assert report["expected_answer_type"]["types"][0] == "DATE"
     # qa boosts entity phrases by 0.5: "new" and "york" weigh 1.5 instead of 1
     assert report["query"]["changed"] == {"new": 1.5, "york": 1.5}
+    # term weights as the index's analyzer (english: stop words dropped, Porter stems) sees them
+    assert "to" not in report["query"]["before"] and report["query"]["before"]["move"] == 1
     assert payload["answers"] and all(a["doc_id"] and a["passage"] for a in payload["answers"])
     for a in payload["answers"]:
         start, end = a["span"]
