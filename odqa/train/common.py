@@ -605,8 +605,8 @@ def train_loop(
                 budget.tick()
                 total = state.step if budget.spent() else budget.total_steps(state.step, cfg.max_steps)
                 schedule.total = total
-                if state.step == probe_steps:
-                    schedule.warmup = max(schedule.warmup, warmup_steps(cfg.warmup, total))
+                if state.step == probe_steps:  # the warmup is a share of the budgeted total
+                    schedule.warmup = warmup_steps(cfg.warmup, total)
                 bar.total = total
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)

@@ -157,13 +157,16 @@ def test_time_budget_sizes_the_schedule_and_stops(tmp_path: Path) -> None:
     """A 3-second budget with ~20 ms steps: the run ends near the deadline with the learning rate
     decayed most of the way, whatever ``epochs`` says, cycling the data as needed."""
     start = time.perf_counter()
-    _, res = _run(tmp_path, _cfg(minutes=0.05, epochs=1, grad_accum=1, warmup=0.1), step_sleep=0.02)
+    # epochs=100 would mean 500 steps (warmup 50): the budget, not the epochs, must size the schedule
+    _, res = _run(tmp_path, _cfg(minutes=0.05, epochs=100, grad_accum=1, warmup=0.1), step_sleep=0.02)
     elapsed = time.perf_counter() - start
     assert res.steps == res.total_steps and res.steps > 5  # 20 items / batch 4 = 5 steps an epoch
     assert elapsed < 0.05 * 60 + 1.5
     rows = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert max(r["epoch"] for r in rows) >= 1  # cycled past the first epoch
     assert rows[-1]["lr"] <= 0.05 * 0.25  # decayed most of the way by the end
+    peak = max(rows, key=lambda r: r["lr"])["step"]
+    assert peak <= 0.2 * res.steps  # warmup: 10% of the budgeted steps, not of the epochs' count
 
 
 def test_budget_and_resume_are_exclusive(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ def test_config_from_recipe_overrides_and_none() -> None:
     with pytest.raises(TypeError, match="lr expects"):
         reader.config_from_recipe("quick", lr="fast")
     assert cfg.max_length == 192 and cfg.minutes == 12 and cfg.negatives == 0 and cfg.eval_points > 0
+    assert cfg.warmup == 0.3  # of the budgeted steps
     base = reader.config_from_recipe("base")
     assert base.resume and base.checkpoint_every > 0 and base.minutes == 0 and base.max_examples is None
     full = reader.config_from_recipe("full")
