@@ -186,9 +186,7 @@ def load_examples(path: Path, n: int | None, seed: int, drop: set[str] | None = 
     return sample(read_examples(path, drop), n, seed)
 
 
-def validation_split(
-    pool: list[QAExample], train: list[QAExample], n: int, seed: int
-) -> list[QAExample]:
+def validation_split(pool: list[QAExample], train: list[QAExample], n: int, seed: int) -> list[QAExample]:
     """``n`` questions of ``pool`` whose paragraph is not among ``train``'s (none when none are left)."""
     seen = {ex.context for ex in train}
     return sample([ex for ex in pool if ex.context not in seen], n, seed + 1) if n > 0 else []
@@ -208,13 +206,16 @@ def negative_pairs(
             contexts.append(ex.context)
     rng = random.Random(seed + 2)
     pairs = []
+    whole, frac = divmod(ratio, 1.0)
     for ex in examples:
-        whole, frac = divmod(ratio, 1.0)
-        for _ in range(int(whole) + (rng.random() < frac)):
-            others = [c for c in by_title.get(ex.title, []) if c != ex.context]
-            others = [c for c in others if not any(a and a in c for a in ex.answers)]
-            if others:
-                pairs.append((ex.question, rng.choice(others)))
+        count = int(whole) + (rng.random() < frac)
+        others = [
+            c
+            for c in by_title.get(ex.title, [])
+            if c != ex.context and not any(a and a in c for a in ex.answers)
+        ]
+        if others:
+            pairs.extend((ex.question, rng.choice(others)) for _ in range(count))
     return pairs
 
 

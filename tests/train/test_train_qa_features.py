@@ -76,3 +76,31 @@ def test_decode_ignores_question_tokens_and_long_spans(tokenizer: Any) -> None:
 
 def test_decode_nothing_valid() -> None:
     assert decode_best_span(np.zeros(3), np.zeros(3), [None, None, None]) is None
+
+
+def test_negative_pairs_and_validation_split_never_leak_answers_or_paragraphs() -> None:
+    from odqa.corpus.types import QAExample
+    from odqa.train.reader import negative_pairs, validation_split
+
+    def ex(qid: str, title: str, context: str, answer: str) -> QAExample:
+        return QAExample(
+            qid, f"q {qid}?", context, [answer], [context.index(answer)], f"{title}-{context}", title
+        )
+
+    pool = [
+        ex("1", "A", "Paris is the capital.", "Paris"),
+        ex("2", "A", "Paris is the capital.", "capital"),
+        ex("3", "A", "Lyon lies on the Rhone.", "Rhone"),
+        ex("4", "A", "Paris hosts the Louvre.", "Louvre"),
+        ex("5", "B", "Berlin is in Germany.", "Berlin"),
+    ]
+    train = pool[:2]
+    pairs = negative_pairs(train, pool, ratio=2.0, seed=0)
+    assert len(pairs) == 4  # 2 per question
+    for question, context in pairs:
+        source = next(e for e in train if e.question == question)
+        assert context != source.context and source.answers[0] not in context  # never the answer
+        assert context in {e.context for e in pool if e.title == "A"}  # same article only
+    assert negative_pairs(train, pool, ratio=0.0, seed=0) == []
+    val = validation_split(pool, train, n=10, seed=0)
+    assert val and not {e.context for e in val} & {e.context for e in train}
