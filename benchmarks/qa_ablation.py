@@ -40,7 +40,7 @@ from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
 from odqa.models import ModelRegistry, registry_from_settings
 from odqa.pipelines.indexing import index_collection
-from odqa.pipelines.loader import load_pipeline, parse_overrides
+from odqa.pipelines.loader import graph_roles, load_pipeline, parse_overrides
 from odqa.pipelines.runner import QueryRunner
 
 #: name -> (graph, overrides, tagged index?)
@@ -132,7 +132,8 @@ def main() -> None:
         base.models_dir,
         overrides={**base.overrides, "reranker": args.reranker, "reader": args.reader},
     )
-    models = {role: registry.resolve(role).require().location for role in ("reader", "reranker", "ner")}
+    roles = set().union(*(graph_roles(CONDITIONS[n][0]) for n in names)) & {"reader", "reranker", "ner"}
+    models = {role: registry.resolve(role).require().location for role in sorted(roles)}
     dataset = load_dataset(data_dir() / "squad" / "dev-v1.1-part-a.json", max_queries=args.questions)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
