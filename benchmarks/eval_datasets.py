@@ -31,8 +31,8 @@ from odqa.eval.datasets import EvalDataset, ensure_index, load_dataset
 from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
 from odqa.models import registry_from_settings
-from odqa.pipelines.loader import graph_roles, load_pipeline
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.loader import graph_roles
 
 DATASETS: dict[str, tuple[str, str]] = {
     # name -> (path under the data dir, qrels split)
@@ -61,9 +61,9 @@ def headline(result: dict[str, Any]) -> dict[str, float]:
 def run_one(name: str, dataset: EvalDataset, pipeline: str, registry: Any, console: Console) -> Path:
     index_dir = WORK / f"{name}-index"
     t0 = time.perf_counter()
-    if ensure_index(dataset, index_dir, registry):
+    if ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry)):
         console.print(f"indexed {dataset.path} into {index_dir} in {time.perf_counter() - t0:.0f}s")
-    runner = QueryRunner(load_pipeline(pipeline, index_dir=index_dir, registry=registry))
+    runner = open_runner(PipelineEnv(index_dir=index_dir, registry=registry), pipeline, warm_up=False)
     evaluation = evaluate_pipeline(runner, pipeline, dataset, ragas=True)
     evaluation.extra["index_dir"] = str(index_dir.relative_to(WORK.parent.parent))
     path = evaluation.write(RESULTS, stem=f"eval_{name}_{pipeline}", runs_dir=WORK / "eval_runs")

@@ -39,9 +39,8 @@ from odqa.eval.datasets import INDEX_OVERRIDES, EvalDataset, ensure_index, load_
 from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
 from odqa.models import ModelRegistry, registry_from_settings
-from odqa.pipelines.indexing import index_collection
-from odqa.pipelines.loader import graph_roles, load_pipeline, parse_overrides
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.loader import graph_roles, parse_overrides
 
 #: name -> (graph, overrides, tagged index?)
 CONDITIONS: dict[str, tuple[str, dict[str, dict[str, Any]], bool]] = {
@@ -63,13 +62,8 @@ def tagged_index(dataset: EvalDataset, registry: ModelRegistry, console: Console
     target = WORK / "squad-ner-index"
     if not (target / "manifest.json").is_file():
         t0 = time.perf_counter()
-        index_collection(
-            dataset.path,
-            index_dir=target,
-            registry=registry,
-            fmt=dataset.kind,
-            pipeline="indexing_ner",
-            overrides=INDEX_OVERRIDES,
+        PipelineEnv(index_dir=target, registry=registry).index(
+            dataset.path, fmt=dataset.kind, pipeline="indexing_ner", overrides=INDEX_OVERRIDES
         )
         console.print(f"tagged index built in {time.perf_counter() - t0:.0f}s: {target}")
     return target
@@ -152,10 +146,10 @@ def main() -> None:
         index_dir = WORK / "squad-index"
         if tagged:
             index_dir = tagged_index(dataset, registry, console)
-        elif ensure_index(dataset, index_dir, registry):
+        elif ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry)):
             console.print(f"indexed {dataset.path} into {index_dir}")
-        runner = QueryRunner(
-            load_pipeline(graph, index_dir=index_dir, registry=registry, overrides=overrides)
+        runner = open_runner(
+            PipelineEnv(index_dir=index_dir, registry=registry), graph, overrides, warm_up=False
         )
         evaluation = evaluate_pipeline(runner, name, dataset, ragas=False)
         evaluation.extra.update(graph=graph, overrides=overrides, models=models)

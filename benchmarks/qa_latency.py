@@ -26,9 +26,7 @@ from odqa.config import load_settings
 from odqa.corpus.squad import read_squad
 from odqa.eval.qa import squad_scores
 from odqa.models import ModelRegistry
-from odqa.pipelines.indexing import index_collection
-from odqa.pipelines.loader import load_pipeline
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
 
 
 def main() -> None:
@@ -51,15 +49,15 @@ def main() -> None:
     registry = ModelRegistry(models_dir)
     index_dir = WORK / "squad-index"
     if not (index_dir / "manifest.json").exists():
-        index_collection(squad, index_dir=index_dir, registry=registry)
+        PipelineEnv(index_dir=index_dir, registry=registry).index(squad)
     _, examples = read_squad(squad, progress=False)
     sample = random.Random(args.seed).sample(examples, args.questions)
 
     proc = psutil.Process()
     rss_before = proc.memory_info().rss
     overrides = {"fusion": {"top_k": args.fusion_top_k}} if args.fusion_top_k is not None else {}
-    runner = QueryRunner(
-        load_pipeline(args.pipeline, index_dir=index_dir, registry=registry, overrides=overrides)
+    runner = open_runner(
+        PipelineEnv(index_dir=index_dir, registry=registry), args.pipeline, overrides, warm_up=False
     )
     t0 = time.perf_counter()
     runner.warm_up()

@@ -36,8 +36,8 @@ from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.qa import exact_match, f1
 from odqa.eval.significance import compare_per_query
 from odqa.models import ModelRegistry, registry_from_settings
-from odqa.pipelines.loader import load_pipeline, parse_overrides
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.loader import parse_overrides
 from odqa.train.reader import predict_answers, read_examples
 from odqa.train.speed import reference_speed
 
@@ -66,7 +66,7 @@ def graph_scores(
     graph, *sets = spec.split("+")
     reg = ModelRegistry(registry.models_dir, overrides={**registry.overrides, "reader": model_dir})
     overrides = parse_overrides(sets)
-    runner = QueryRunner(load_pipeline(graph, index_dir=index_dir, registry=reg, overrides=overrides))
+    runner = open_runner(PipelineEnv(index_dir=index_dir, registry=reg), graph, overrides, warm_up=False)
     evaluation = evaluate_pipeline(runner, graph, dataset, ragas=False)
     reader = evaluation.stage("reader")
     read = [s for s in evaluation.stages if s.kind == "retrieval"][-1]  # what the reader read
@@ -99,7 +99,7 @@ def main() -> None:
     dataset = load_dataset(dev, max_queries=args.questions)
     registry = registry_from_settings(load_settings())
     index_dir = WORK / "squad-index"
-    if graphs and ensure_index(dataset, index_dir, registry):
+    if graphs and ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry)):
         console.print(f"indexed {dev} into {index_dir}")
 
     rows: dict[str, dict[str, Any]] = {}

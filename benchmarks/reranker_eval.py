@@ -29,8 +29,7 @@ from odqa.config import load_settings
 from odqa.eval.datasets import ensure_index, load_dataset
 from odqa.eval.significance import randomization_test
 from odqa.models import registry_from_settings
-from odqa.pipelines.loader import load_pipeline
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
 
 RRF_K = 60.0
 RRF_WEIGHTS = (1.0, 2.0)
@@ -63,11 +62,12 @@ def main() -> None:
     registry = registry_from_settings(load_settings())
     dataset = load_dataset(data_dir() / "squad" / "dev-v1.1-part-a.json", max_queries=args.questions)
     index_dir = WORK / "squad-index"
-    ensure_index(dataset, index_dir, registry)
-    runner = QueryRunner(
-        load_pipeline(
-            "hybrid", index_dir=index_dir, registry=registry, overrides={"fusion": {"top_k": args.candidates}}
-        )
+    ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry))
+    runner = open_runner(
+        PipelineEnv(index_dir=index_dir, registry=registry),
+        "hybrid",
+        {"fusion": {"top_k": args.candidates}},
+        warm_up=False,
     )
     candidates: list[tuple[str, list[tuple[str, str]], set[str]]] = []
     for q in tqdm(dataset.queries, desc="candidates", unit="q"):

@@ -23,9 +23,7 @@ from odqa.corpus.qrels import read_qrels
 from odqa.eval.metrics import evaluate
 from odqa.eval.trec import write_run
 from odqa.models import ModelRegistry
-from odqa.pipelines.indexing import index_collection
-from odqa.pipelines.loader import load_pipeline
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
 from odqa.pipelines.search import ranking_from_documents
 
 METRICS = ["R@100", "nDCG@10", "MAP", "P@10", "MRR"]
@@ -46,8 +44,8 @@ def main() -> None:
     index_s = None
     if args.reindex or not (index_dir / "manifest.json").exists():
         t0 = time.perf_counter()
-        rep = index_collection(
-            root, index_dir=index_dir, registry=registry, fmt="beir", overrides={"splitter": {"unit": "none"}}
+        rep = PipelineEnv(index_dir=index_dir, registry=registry).index(
+            root, fmt="beir", overrides={"splitter": {"unit": "none"}}
         )
         index_s = time.perf_counter() - t0
         console.print(f"indexed {rep.documents} docs in {index_s:.1f}s")
@@ -58,7 +56,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     runs_dir = RESULTS / "runs"
     for name in args.pipelines.split(","):
-        runner = QueryRunner(load_pipeline(name, index_dir=index_dir, registry=registry))
+        runner = open_runner(PipelineEnv(index_dir=index_dir, registry=registry), name, warm_up=False)
         t0 = time.perf_counter()
         runner.warm_up()
         warm_s = time.perf_counter() - t0

@@ -6,7 +6,7 @@ and the dataset-specific index they are searched in.
   the answer texts; paragraphs are indexed whole (one passage per paragraph), so a passage's
   ``meta["doc_id"]`` is the gold paragraph id of :func:`odqa.corpus.read_squad`.
 
-:func:`ensure_index` builds the index with :func:`odqa.pipelines.indexing.index_collection` unless
+:func:`ensure_index` builds the index with :meth:`odqa.pipelines.env.PipelineEnv.index` unless
 the directory already holds an index of the same collection built the same way (its manifest
 says so), e.g. one made by a benchmark script.
 """
@@ -17,10 +17,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from odqa.corpus.load import detect_format
 from odqa.corpus.types import Query
+
+if TYPE_CHECKING:
+    from odqa.pipelines.env import PipelineEnv
 
 __all__ = [
     "INDEX_OVERRIDES",
@@ -161,19 +164,15 @@ def index_matches(index_dir: str | Path, dataset: EvalDataset) -> bool:
     )
 
 
-def ensure_index(
-    dataset: EvalDataset, index_dir: str | Path, registry: Any, *, progress: bool = True
-) -> bool:
-    """Build the index of ``dataset`` in ``index_dir`` unless a matching one is there already.
+def ensure_index(dataset: EvalDataset, env: PipelineEnv, *, progress: bool = True) -> bool:
+    """Build the index of ``dataset`` in ``env.index_dir`` unless a matching one is there already.
 
-    :param registry: the :class:`odqa.models.ModelRegistry` providing the embedder.
+    :param env: the pipeline environment (its index directory, embedder, device and backends).
     :returns: ``True`` if the index was built now, ``False`` if an existing one was reused.
-    :raises ValueError: ``index_dir`` holds an index of another collection (it is never replaced
-        silently; delete it or choose another directory).
+    :raises ValueError: ``env.index_dir`` holds an index of another collection (it is never
+        replaced silently; delete it or choose another directory).
     """
-    from odqa.pipelines.indexing import index_collection
-
-    target = Path(index_dir)
+    target = env.index_dir
     if index_matches(target, dataset):
         return False
     if (target / "manifest.json").is_file():
@@ -181,12 +180,5 @@ def ensure_index(
             f"{target} holds an index of another collection (or built another way); "
             f"delete it or choose another index directory for {dataset.path}"
         )
-    index_collection(
-        dataset.path,
-        index_dir=target,
-        registry=registry,
-        fmt=dataset.kind,
-        overrides=INDEX_OVERRIDES,
-        progress=progress,
-    )
+    env.index(dataset.path, fmt=dataset.kind, overrides=INDEX_OVERRIDES, progress=progress)
     return True

@@ -33,6 +33,8 @@ from odqa.eval.datasets import EvalDataset
 from odqa.eval.metrics import evaluate
 from odqa.eval.qa import answer_in_passages, exact_match, f1
 from odqa.eval.trec import Run, write_run
+from odqa.pipelines.runner import RunResult, document_id
+from odqa.pipelines.search import ranking_from_ids
 
 __all__ = [
     "ANSWER_KS",
@@ -222,15 +224,12 @@ def _json_safe(obj: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------- running
-def outputs_from_result(result: Any) -> QueryOutputs:
-    """Keep what evaluation needs from a :class:`odqa.pipelines.runner.RunResult`."""
+def outputs_from_result(result: RunResult) -> QueryOutputs:
+    """Keep what evaluation needs from a :class:`odqa.pipelines.runner.RunResult` (stages in graph order)."""
     out = QueryOutputs(timings=dict(result.timings), total_s=float(result.total_s))
-    for name, sockets in result.outputs.items():
-        if not isinstance(sockets, dict):
-            continue
-        docs = sockets.get("documents")
-        if docs is not None:
-            out.passages[name] = [(str(d.meta.get("doc_id", d.id)), d.content or "") for d in docs]
+    for name, docs in result.documents_by_stage().items():
+        out.passages[name] = [(document_id(d), d.content or "") for d in docs]
+    for name, sockets in result.stages:
         answers = sockets.get("answers")
         if answers is not None:
             kept = []
@@ -239,8 +238,7 @@ def outputs_from_result(result: Any) -> QueryOutputs:
                 if not isinstance(text, str) or not text:
                     continue
                 doc = getattr(a, "document", None)
-                doc_id = str(doc.meta.get("doc_id", doc.id)) if doc is not None else None
-                kept.append((text, float(getattr(a, "score", 0.0) or 0.0), doc_id))
+                kept.append((text, float(getattr(a, "score", 0.0) or 0.0), document_id(doc) if doc else None))
             out.answers[name] = kept
     return out
 
@@ -277,18 +275,6 @@ def _stage_order(outputs: dict[str, QueryOutputs]) -> list[tuple[str, StageKind]
     return list(order.items())
 
 
-def _doc_run(passages: list[tuple[str, str]], top_k: int) -> dict[str, float]:
-    """Passages collapsed to documents (best passage first), rank-based scores (as ``odqa search``)."""
-    seen: list[str] = []
-    for doc_id, _ in passages:
-        if doc_id not in seen:
-            seen.append(doc_id)
-            if len(seen) >= top_k:
-                break
-    n = len(seen)
-    return {d: float(n - i) for i, d in enumerate(seen)}
-
-
 def _retrieval_stage(
     name: str,
     dataset: EvalDataset,
@@ -296,7 +282,10 @@ def _retrieval_stage(
     metrics: Sequence[str],
     top_k: int,
 ) -> tuple[StageResult, Run]:
-    run: Run = {qid: _doc_run(qo.passages.get(name, []), top_k) for qid, qo in outputs.items()}
+    run: Run = {
+        qid: ranking_from_ids((d for d, _ in qo.passages.get(name, [])), top_k=top_k)
+        for qid, qo in outputs.items()
+    }
     depth = float(np.mean([len(r) for r in run.values()])) if run else 0.0
     max_depth = max((len(r) for r in run.values()), default=1) or 1
     found_metric = f"success@{max_depth}"

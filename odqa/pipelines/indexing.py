@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from odqa.components.preprocessors.passage_splitter import source_to_document
-from odqa.components.stores.es_config import EsConfig
 from odqa.corpus.load import CollectionFormat, read_collection
 from odqa.corpus.types import Problem
-from odqa.models import ModelRegistry
 from odqa.pipelines.backends import backend_indexing, check_backend
-from odqa.pipelines.loader import load_pipeline
+from odqa.pipelines.env import PipelineEnv
 from odqa.utils.fs import atomic_dir, write_json
 from odqa.utils.manifest import make_manifest
 
@@ -42,8 +40,7 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
 def index_collection(
     collection: str | Path,
     *,
-    index_dir: str | Path,
-    registry: ModelRegistry,
+    env: PipelineEnv,
     fmt: CollectionFormat = "auto",
     pipeline: str | Path = "indexing",
     overrides: dict[str, dict[str, Any]] | None = None,
@@ -52,14 +49,14 @@ def index_collection(
     chunk_size: int = 20000,
     progress: bool = True,
     on_problem: Callable[[Problem], None] | None = None,
-    backend: str = "embedded",
-    es: EsConfig | None = None,
-    dense: str = "faiss",
 ) -> IndexReport:
-    """Read ``collection`` and write the BM25 and FAISS stores under ``index_dir`` (with
-    ``backend="elasticsearch"`` the BM25 side goes to Elasticsearch, same passage ids)."""
-    check_backend(backend, es)
-    target = Path(index_dir)
+    """Read ``collection`` and write the BM25 and FAISS stores under ``env.index_dir`` (with the
+    Elasticsearch backend the BM25 side goes to Elasticsearch, same passage ids).
+
+    Usually called as :meth:`odqa.pipelines.env.PipelineEnv.index`.
+    """
+    check_backend(env.backend, env.es)
+    target = env.index_dir
     report = IndexReport(index_dir=target)
 
     def record(p: Problem) -> None:
@@ -70,15 +67,7 @@ def index_collection(
     docs = read_collection(collection, fmt, strict=strict, on_problem=record, progress=progress)
 
     def run_into(work_dir: Path) -> None:
-        pipe = load_pipeline(
-            pipeline,
-            index_dir=work_dir,
-            registry=registry,
-            overrides=overrides,
-            backend=backend,
-            es=es,
-            dense=dense,
-        )
+        pipe = env.replace(index_dir=work_dir).load(pipeline, overrides)
         pipe.warm_up()
         with backend_indexing(pipe, fresh=fresh):
             for chunk in _chunks(iter(docs), chunk_size):
@@ -95,8 +84,8 @@ def index_collection(
             collection=str(Path(collection).resolve()),
             format=fmt,
             pipeline=str(pipeline),
-            backend=backend,
-            dense=dense,
+            backend=env.backend,
+            dense=env.dense,
             overrides=overrides or {},
             documents=report.documents,
             passages=report.passages,

@@ -17,6 +17,7 @@ Usage::
 
 from __future__ import annotations
 
+import inspect
 import re
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,8 @@ from typing import Any
 
 import yaml
 from haystack import Pipeline
+from haystack.core.serialization import DeserializationCallbacks
+from haystack.utils import ComponentDevice
 
 from odqa.components.stores.es_config import EsConfig
 from odqa.models import ROLES, ModelRegistry, hub_offline
@@ -50,7 +53,16 @@ def available_pipelines() -> dict[str, Path]:
 
 
 def describe(path: Path) -> str:
-    meta = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("metadata") or {}
+    """The graph's ``metadata.description`` (placeholders need no values to read it).
+
+    :raises PipelineError: the file is not valid YAML.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(fill(text, dict.fromkeys(placeholders(text), "null"), str(path)))
+    except yaml.YAMLError as e:
+        raise PipelineError(f"{path}: invalid YAML: {e}") from e
+    meta = (data.get("metadata") if isinstance(data, dict) else None) or {}
     return str(meta.get("description", ""))
 
 
@@ -128,6 +140,38 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, dict[str, A
     return out
 
 
+def _object_from_dict(value: Any) -> Any:
+    """A serialised object (``{"type": ..., "init_parameters": ...}``) built as Haystack would."""
+    if isinstance(value, dict) and set(value) <= {"type", "init_parameters"} and "type" in value:
+        from haystack.core.serialization import import_class_by_name
+
+        cls = import_class_by_name(value["type"])
+        if hasattr(cls, "from_dict"):
+            return cls.from_dict(value)
+        return cls(**value.get("init_parameters", {}))
+    return value
+
+
+def pre_init_callbacks(
+    overrides: dict[str, dict[str, Any]] | None = None, device: ComponentDevice | None = None
+) -> DeserializationCallbacks:
+    """Haystack deserialization callbacks that set ``overrides`` and ``device`` on the components.
+
+    ``overrides[name]`` values replace that component's init parameters (a serialised object such as
+    a document store is built first); ``device`` goes to every component whose ``__init__`` takes a
+    ``device`` and that was not given one.
+    """
+
+    def pre_init(name: str, cls: type, init_params: dict[str, Any]) -> None:
+        for key, value in (overrides or {}).get(name, {}).items():
+            init_params[key] = _object_from_dict(value)
+        takes_device = "device" in inspect.signature(cls.__init__).parameters  # type: ignore[misc]
+        if device is not None and takes_device and init_params.get("device") is None:
+            init_params["device"] = device
+
+    return DeserializationCallbacks(component_pre_init=pre_init)
+
+
 def load_pipeline(
     name_or_path: str | Path,
     *,
@@ -135,17 +179,20 @@ def load_pipeline(
     registry: ModelRegistry,
     extra: dict[str, str] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
-    device: str | None = None,
+    device: str | ComponentDevice | None = None,
     backend: str = "embedded",
     es: EsConfig | None = None,
     dense: str = "faiss",
 ) -> Pipeline:
     """Load a graph by name or path, filled in for ``index_dir`` and the registry's models.
 
-    :param overrides: ``{component: {init_param: value}}`` applied before Haystack builds the
-        components, e.g. ``{"fusion": {"mode": "weighted"}}``.
-    :param device: ``cpu``, ``cuda``, ``cuda:1``...: placed on every model component (those with a
-        ``model`` parameter); ``None``/``auto`` lets each component pick (a GPU when present).
+    Most callers open graphs through :class:`odqa.pipelines.env.PipelineEnv`, which holds these
+    settings once.
+
+    :param overrides: ``{component: {init_param: value}}`` applied as Haystack builds the components
+        (a deserialization callback), e.g. ``{"fusion": {"mode": "weighted"}}``.
+    :param device: ``cpu``, ``cuda``, ``cuda:1``... or a ``ComponentDevice``: placed on every
+        component that takes a device; ``None``/``auto`` lets each component pick (a GPU when present).
     :param backend: ``embedded`` or ``elasticsearch`` (the BM25 side; see :mod:`odqa.pipelines.backends`).
     :param es: Elasticsearch connection settings (default: ``ELASTICSEARCH_*`` environment).
     :param dense: ``faiss`` or ``elasticsearch`` (kNN) for the dense side.
@@ -165,20 +212,16 @@ def load_pipeline(
         data = apply_backend(data, backend, es, dense=dense)
     except ValueError as e:
         raise PipelineError(f"{path}: {e}") from e
-    for comp, params in (overrides or {}).items():
+    for comp in overrides or {}:
         if comp not in data["components"]:
             raise PipelineError(
                 f"{path}: override names unknown component {comp!r}; have {sorted(data['components'])}"
             )
-        data["components"][comp].setdefault("init_parameters", {}).update(params)
-    if device and device != "auto":
-        from haystack.utils import ComponentDevice
-
-        dev = ComponentDevice.from_str(device).to_dict()
-        for comp in data["components"].values():
-            if "model" in comp.get("init_parameters", {}):
-                comp["init_parameters"].setdefault("device", dev)
+    if isinstance(device, str):
+        device = None if device == "auto" else ComponentDevice.from_str(device)
     try:
-        return Pipeline.from_dict(data, allowed_modules=list(TRUSTED_MODULES))
+        return Pipeline.from_dict(
+            data, callbacks=pre_init_callbacks(overrides, device), allowed_modules=list(TRUSTED_MODULES)
+        )
     except Exception as e:  # Haystack raises several types; name the file
         raise PipelineError(f"{path}: cannot build pipeline: {e}") from e

@@ -50,33 +50,81 @@ class StageTimer(Tracer):
         return getattr(self._local, "span", None)
 
 
+def document_id(passage: Any) -> str:
+    """The id of the document a passage came from (``meta['doc_id']``; the passage id when absent)."""
+    return str(passage.meta.get("doc_id", passage.id))
+
+
+def graph_order(pipeline: Pipeline) -> list[str]:
+    """Component names in the order data flows through the graph (ties: the order they were added)."""
+    import networkx as nx
+
+    position = {name: i for i, name in enumerate(pipeline.graph.nodes)}
+    return list(nx.lexicographical_topological_sort(pipeline.graph, key=lambda n: position[n]))
+
+
 @dataclass
 class RunResult:
-    """Outputs of every component (``outputs[name][socket]``) and their timings in seconds."""
+    """One question's run: every component's outputs (``outputs[name][socket]``) and wall time.
+
+    The result knows its graph: :attr:`stages` lists the components in graph order,
+    :attr:`final_documents` and :attr:`answers` are what the graph's last document and answer
+    producers returned (the fused, or re-ranked, passages; the reader's, or answer-type prior's,
+    answers).
+    """
 
     outputs: dict[str, dict[str, Any]]
     timings: dict[str, float] = field(default_factory=dict)
     total_s: float = 0.0
-    #: the component whose ``answers`` are the graph's final ones (``reader``, or ``answer_prior``
-    #: when a re-scoring step follows the reader); ``None`` for retrieval-only graphs
-    answers_from: str | None = None
+    #: component names in graph order
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def stages(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(name, outputs)`` of every component that ran, in graph order."""
+        names = [n for n in self.order if n in self.outputs]
+        names += [n for n in self.outputs if n not in names]
+        return [(n, self.outputs[n]) for n in names if isinstance(self.outputs[n], dict)]
+
+    def _last(self, socket: str) -> str | None:
+        found = [name for name, sockets in self.stages if sockets.get(socket) is not None]
+        return found[-1] if found else None
+
+    @property
+    def answers_from(self) -> str | None:
+        """The component whose ``answers`` are the graph's final ones (``None``: a retrieval graph)."""
+        return self._last("answers")
+
+    @property
+    def documents_from(self) -> str | None:
+        """The last component in graph order that output ``documents``."""
+        return self._last("documents")
 
     @property
     def answers(self) -> list[Any]:
         """The graph's final answers (empty for retrieval-only graphs)."""
-        if self.answers_from is None:
-            return []
-        return list(self.outputs.get(self.answers_from, {}).get("answers", []))
+        name = self.answers_from
+        return [] if name is None else list(self.outputs[name]["answers"])
+
+    @property
+    def final_documents(self) -> list[Any]:
+        """The graph's final ranked passages (the last stage's ``documents``)."""
+        name = self.documents_from
+        return [] if name is None else list(self.outputs[name]["documents"])
+
+    def documents_by_stage(self) -> dict[str, list[Any]]:
+        """``{stage: passages}`` for every stage that output ``documents``, in graph order."""
+        return {name: list(s["documents"]) for name, s in self.stages if s.get("documents") is not None}
 
 
 class QueryRunner:
     """Warm a query pipeline once, then run questions through it.
 
-    Usage::
+    Usage (most callers get one from :func:`odqa.pipelines.env.open_runner`)::
 
         runner = QueryRunner(load_pipeline("qa", index_dir=..., registry=...))
         result = runner.run("Who founded Warsaw?")
-        result.answers, result.timings  # final answers; result.outputs[name][socket] for every stage
+        result.answers, result.final_documents, result.timings, result.stages
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
@@ -88,10 +136,12 @@ class QueryRunner:
         self._question_inputs = {c: n for c, n in self._question_inputs.items() if n}
         if not self._question_inputs:
             raise ValueError("pipeline has no unconnected 'query' or 'text' input to feed a question to")
-        #: the last answer producer: a component whose ``answers`` output feeds nothing else
-        final = [c for c, sockets in pipeline.outputs().items() if "answers" in sockets]
-        self.answers_from: str | None = final[-1] if final else None
+        self.order = graph_order(pipeline)
         self._warm = False
+
+    @property
+    def warm(self) -> bool:
+        return self._warm
 
     def warm_up(self) -> None:
         if not self._warm:
@@ -100,7 +150,7 @@ class QueryRunner:
 
     @property
     def component_names(self) -> list[str]:
-        return list(self.pipeline.to_dict()["components"])
+        return list(self.order)
 
     def run(self, question: str, params: dict[str, dict[str, Any]] | None = None) -> RunResult:
         """Answer one question. ``params`` adds run-time inputs per component (e.g. ``top_k``)."""
@@ -115,12 +165,9 @@ class QueryRunner:
         tracing.enable_tracing(timer)
         t0 = time.perf_counter()
         try:
-            outputs = self.pipeline.run(data, include_outputs_from=set(self.component_names))
+            outputs = self.pipeline.run(data, include_outputs_from=set(self.order))
         finally:
             tracing.tracer.actual_tracer = previous
         return RunResult(
-            outputs=outputs,
-            timings=timer.timings,
-            total_s=time.perf_counter() - t0,
-            answers_from=self.answers_from,
+            outputs=outputs, timings=timer.timings, total_s=time.perf_counter() - t0, order=self.order
         )

@@ -18,6 +18,7 @@ import pytest
 from odqa.eval.datasets import EvalDataset, ensure_index, load_dataset
 from odqa.eval.pipeline_eval import PipelineEvaluation, evaluate_pipeline
 from odqa.models import ModelRegistry
+from odqa.pipelines.env import PipelineEnv, open_runner
 
 # No usage telemetry from Haystack or ragas (and no attempts to reach their servers offline).
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
@@ -92,7 +93,10 @@ def scifact_index(
     scifact_dataset: EvalDataset, registry: ModelRegistry, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     index_dir = tmp_path_factory.mktemp("idx") / "mini-scifact"
-    assert ensure_index(scifact_dataset, index_dir, registry, progress=False) is True
+    assert (
+        ensure_index(scifact_dataset, PipelineEnv(index_dir=index_dir, registry=registry), progress=False)
+        is True
+    )
     return index_dir
 
 
@@ -101,7 +105,10 @@ def squad_index(
     squad_dataset: EvalDataset, registry: ModelRegistry, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     index_dir = tmp_path_factory.mktemp("idx") / "mini-squad"
-    assert ensure_index(squad_dataset, index_dir, registry, progress=False) is True
+    assert (
+        ensure_index(squad_dataset, PipelineEnv(index_dir=index_dir, registry=registry), progress=False)
+        is True
+    )
     return index_dir
 
 
@@ -110,10 +117,8 @@ def scifact_hybrid(
     scifact_index: Path, scifact_dataset: EvalDataset, registry: ModelRegistry
 ) -> PipelineEvaluation:
     """The hybrid graph evaluated on the mini SciFact (no ragas)."""
-    from odqa.pipelines.loader import load_pipeline
-    from odqa.pipelines.runner import QueryRunner
 
-    runner = QueryRunner(load_pipeline("hybrid", index_dir=scifact_index, registry=registry))
+    runner = open_runner(PipelineEnv(index_dir=scifact_index, registry=registry), "hybrid", warm_up=False)
     return evaluate_pipeline(runner, "hybrid", scifact_dataset, ragas=False, progress=False)
 
 
@@ -122,11 +127,9 @@ def squad_evaluations(
     squad_index: Path, squad_dataset: EvalDataset, registry: ModelRegistry
 ) -> dict[str, PipelineEvaluation]:
     """bm25 and hybrid evaluated on the mini SQuAD (ragas for hybrid)."""
-    from odqa.pipelines.loader import load_pipeline
-    from odqa.pipelines.runner import QueryRunner
 
     out = {}
     for name in ("bm25", "hybrid"):
-        runner = QueryRunner(load_pipeline(name, index_dir=squad_index, registry=registry))
+        runner = open_runner(PipelineEnv(index_dir=squad_index, registry=registry), name, warm_up=False)
         out[name] = evaluate_pipeline(runner, name, squad_dataset, ragas=name == "hybrid", progress=False)
     return out

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import odqa.cli_eval  # noqa: F401 - registers the commands on odqa.cli.app
 from odqa.cli import app
 from odqa.eval.metrics import evaluate
 from odqa.eval.trec import read_qrels, read_run

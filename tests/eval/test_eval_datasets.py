@@ -17,6 +17,7 @@ from odqa.eval.datasets import (
     load_dataset,
 )
 from odqa.models import ModelRegistry
+from odqa.pipelines.env import PipelineEnv
 
 
 def test_shared_beir_datasets(data_dir: Path) -> None:
@@ -68,10 +69,13 @@ def test_ensure_index_builds_once_and_refuses_another_collection(
     # whole documents: one passage per document (162 documents of the mini corpus)
     assert manifest["documents"] == manifest["passages"] > 150
     assert index_matches(scifact_index, scifact_dataset)
-    assert ensure_index(scifact_dataset, scifact_index, registry, progress=False) is False  # reused
+    assert (
+        ensure_index(scifact_dataset, PipelineEnv(index_dir=scifact_index, registry=registry), progress=False)
+        is False
+    )  # reused
     assert not index_matches(scifact_index, squad_dataset)
     with pytest.raises(ValueError, match="another collection"):
-        ensure_index(squad_dataset, scifact_index, registry, progress=False)
+        ensure_index(squad_dataset, PipelineEnv(index_dir=scifact_index, registry=registry), progress=False)
 
 
 def test_index_built_another_way_is_not_reused(

@@ -13,8 +13,7 @@ from odqa.eval.pipeline_eval import CURVE_KS, PipelineEvaluation
 from odqa.eval.qa import answer_in_passages
 from odqa.eval.trec import read_run
 from odqa.models import ModelRegistry
-from odqa.pipelines.loader import load_pipeline
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
 
@@ -93,7 +92,7 @@ def test_answer_recall_recomputed_from_the_stage_output(
     registry: ModelRegistry,
     squad_evaluations: dict[str, PipelineEvaluation],
 ) -> None:
-    runner = QueryRunner(load_pipeline("bm25", index_dir=squad_index, registry=registry))
+    runner = open_runner(PipelineEnv(index_dir=squad_index, registry=registry), "bm25", warm_up=False)
     stage = squad_evaluations["bm25"].stage("bm25")
     for q in squad_dataset.queries[:8]:
         docs = runner.run(q.text).outputs["bm25"]["documents"]

@@ -83,11 +83,10 @@ def qa_registry(mini_squad: Path, small_base: str, tmp_path_factory: pytest.Temp
 
 @pytest.fixture(scope="module")
 def qa_eval(qa_registry: ModelRegistry, squad_index: Path, squad_dataset: EvalDataset) -> PipelineEvaluation:
-    from odqa.pipelines.loader import load_pipeline
-    from odqa.pipelines.runner import QueryRunner
+    from odqa.pipelines.env import PipelineEnv, open_runner
 
     # qa_rerank: the re-ranker picks 3 of fusion's top 20, so the funnel has a re-ranking stage
-    runner = QueryRunner(load_pipeline("qa_rerank", index_dir=squad_index, registry=qa_registry))
+    runner = open_runner(PipelineEnv(index_dir=squad_index, registry=qa_registry), "qa_rerank", warm_up=False)
     return evaluate_pipeline(runner, "qa", squad_dataset, progress=False)  # ragas: on (reader)
 
 

@@ -27,9 +27,15 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
 
 @pytest.fixture(scope="session")
 def small_index(small_squad: Path, registry: ModelRegistry, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from odqa.pipelines.indexing import index_collection
+    from odqa.pipelines.env import PipelineEnv
 
     index_dir = tmp_path_factory.mktemp("index") / "idx"
-    report = index_collection(small_squad, index_dir=index_dir, registry=registry, progress=False)
+    report = PipelineEnv(index_dir=index_dir, registry=registry).index(small_squad, progress=False)
     assert report.documents > 50 and report.passages >= report.documents
     return index_dir
+
+
+@pytest.fixture
+def full_registry(tmp_path: Path, minilm_path: str) -> ModelRegistry:
+    # the YAML round trip only needs valid model directories, not trained ones
+    return ModelRegistry(tmp_path, overrides={"reader": minilm_path, "reranker": minilm_path})

@@ -13,12 +13,6 @@ from odqa.models import ModelRegistry, ModelUnavailableError
 from odqa.pipelines.loader import TRUSTED_MODULES, PipelineError, available_pipelines, load_pipeline
 
 
-@pytest.fixture
-def full_registry(tmp_path: Path, minilm_path: str) -> ModelRegistry:
-    # the YAML round trip only needs valid model directories, not trained ones
-    return ModelRegistry(tmp_path, overrides={"reader": minilm_path, "reranker": minilm_path})
-
-
 def test_builtins_exist() -> None:
     assert set(available_pipelines()) >= {"indexing", "bm25", "dense", "hybrid", "qa"}
 

@@ -9,8 +9,7 @@ import pytest
 from haystack.dataclasses import ExtractedAnswer
 
 from odqa.models import ModelRegistry
-from odqa.pipelines.indexing import index_collection
-from odqa.pipelines.loader import load_pipeline
+from odqa.pipelines.env import PipelineEnv, open_runner
 from odqa.pipelines.runner import QueryRunner
 from odqa.train.common import TrainResult
 
@@ -29,14 +28,14 @@ def registry_and_index(
         overrides={"reader": str(trained_reader.output_dir), "reranker": str(trained_reranker.output_dir)},
     )
     index_dir = tmp_path_factory.mktemp("qa") / "index"
-    index_collection(tiny_squad, index_dir=index_dir, registry=registry, progress=False)
+    PipelineEnv(index_dir=index_dir, registry=registry).index(tiny_squad, progress=False)
     return registry, index_dir
 
 
 @pytest.fixture(scope="module")
 def qa_runner(registry_and_index: tuple[ModelRegistry, Path]) -> QueryRunner:
     registry, index_dir = registry_and_index
-    return QueryRunner(load_pipeline("qa", index_dir=index_dir, registry=registry))
+    return open_runner(PipelineEnv(index_dir=index_dir, registry=registry), "qa", warm_up=False)
 
 
 def _question(tiny_squad: Path) -> str:
@@ -56,7 +55,7 @@ def _check_spans(answers: list[ExtractedAnswer], read: set[str]) -> None:
 def test_trained_reader_answers_through_the_qa_graph(qa_runner: QueryRunner, tiny_squad: Path) -> None:
     result = qa_runner.run(_question(tiny_squad))
     assert set(result.outputs) == {"analyzer", "bm25", "query_embedder", "dense", "fusion", "reader"}
-    assert qa_runner.answers_from == "reader" and result.answers == result.outputs["reader"]["answers"]
+    assert result.answers_from == "reader" and result.answers == result.outputs["reader"]["answers"]
     fused = result.outputs["fusion"]["documents"]
     assert len(fused) == 3  # the reader reads fusion's top 3
     _check_spans([a for a in result.answers if a.data], {d.id for d in fused})
@@ -66,7 +65,7 @@ def test_qa_rerank_graph_picks_3_of_20(
     registry_and_index: tuple[ModelRegistry, Path], tiny_squad: Path
 ) -> None:
     registry, index_dir = registry_and_index
-    runner = QueryRunner(load_pipeline("qa_rerank", index_dir=index_dir, registry=registry))
+    runner = open_runner(PipelineEnv(index_dir=index_dir, registry=registry), "qa_rerank", warm_up=False)
     result = runner.run(_question(tiny_squad))
     assert {"fusion", "ranker", "reader"} <= set(result.outputs)
     fused = {d.id for d in result.outputs["fusion"]["documents"]}

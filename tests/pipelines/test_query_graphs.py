@@ -6,8 +6,7 @@ from pathlib import Path
 
 from odqa.eval.trec import write_run
 from odqa.models import ModelRegistry
-from odqa.pipelines.loader import load_pipeline
-from odqa.pipelines.runner import QueryRunner
+from odqa.pipelines.env import PipelineEnv, open_runner
 from odqa.pipelines.search import runs_from_result
 
 QUESTION = "What is the largest city in Poland?"
@@ -25,7 +24,7 @@ def test_indexing_wrote_both_stores_with_same_ids(small_index: Path) -> None:
 
 def test_each_graph_finds_warsaw(small_index: Path, registry: ModelRegistry) -> None:
     for name in ("bm25", "dense", "hybrid"):
-        runner = QueryRunner(load_pipeline(name, index_dir=small_index, registry=registry))
+        runner = open_runner(PipelineEnv(index_dir=small_index, registry=registry), name, warm_up=False)
         result = runner.run(QUESTION)
         last = list(result.outputs)[-1]
         docs = result.outputs[last]["documents"]
@@ -37,7 +36,7 @@ def test_each_graph_finds_warsaw(small_index: Path, registry: ModelRegistry) -> 
 def test_hybrid_exposes_every_stage_and_writes_trec(
     small_index: Path, registry: ModelRegistry, tmp_path: Path
 ) -> None:
-    runner = QueryRunner(load_pipeline("hybrid", index_dir=small_index, registry=registry))
+    runner = open_runner(PipelineEnv(index_dir=small_index, registry=registry), "hybrid", warm_up=False)
     result = runner.run(QUESTION)
     runs = runs_from_result(result, top_k=10, doc_level=True)
     assert set(runs) == {"bm25", "dense", "fusion"}
@@ -50,7 +49,7 @@ def test_hybrid_exposes_every_stage_and_writes_trec(
 
 
 def test_filters_and_runtime_top_k(small_index: Path, registry: ModelRegistry) -> None:
-    runner = QueryRunner(load_pipeline("bm25", index_dir=small_index, registry=registry))
+    runner = open_runner(PipelineEnv(index_dir=small_index, registry=registry), "bm25", warm_up=False)
     flt = {"field": "meta.article", "operator": "==", "value": "Nikola_Tesla"}
     result = runner.run("city", params={"bm25": {"filters": flt, "top_k": 4}})
     docs = result.outputs["bm25"]["documents"]

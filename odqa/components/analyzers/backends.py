@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from haystack.utils import ComponentDevice
+
 from odqa.components.analyzers.entities import Entity
 
 BACKENDS = ("auto", "spacy", "transformers")
@@ -60,6 +62,11 @@ def backend_kind(model: str, backend: str = "auto") -> str:
             else "transformers"
         )
     return "spacy" if "/" not in model and not model.startswith((".", "~")) else "transformers"
+
+
+def torch_device(device: ComponentDevice | None) -> str:
+    """The torch device string for a component's ``device`` (``auto``: a GPU when present)."""
+    return "auto" if device is None else device.to_torch_str()
 
 
 def make_backend(

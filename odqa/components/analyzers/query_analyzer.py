@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from haystack import component, default_from_dict, default_to_dict
+from haystack.utils import ComponentDevice
 
 from odqa.components.analyzers.answer_types import WH_WORDS, AnswerType, expected_answer_type
-from odqa.components.analyzers.backends import NerBackend, backend_kind, make_backend
+from odqa.components.analyzers.backends import NerBackend, backend_kind, make_backend, torch_device
 from odqa.components.analyzers.entities import Entity
 from odqa.components.analyzers.keywords import keywords
 from odqa.models import SPACY_DEFAULT
@@ -71,7 +72,7 @@ class QueryAnalyzer:
     :param boost: extra weight of each entity phrase in BM25; ``0`` switches boosting off.
     :param boost_types: entity types to boost (default: all).
     :param max_chars: characters of the question analysed.
-    :param device: for a transformers model: ``auto``, ``cpu``, ``cuda``...
+    :param device: where a transformers model runs (``None``: a GPU when present).
 
     Usage::
 
@@ -91,7 +92,7 @@ class QueryAnalyzer:
         boost: float = 1.0,
         boost_types: list[str] | None = None,
         max_chars: int = 1000,
-        device: str = "auto",
+        device: ComponentDevice | None = None,
     ) -> None:
         if boost < 0:
             raise ValueError(f"boost must be >= 0, got {boost}")
@@ -113,7 +114,7 @@ class QueryAnalyzer:
             boost=self.boost,
             boost_types=self.boost_types,
             max_chars=self.max_chars,
-            device=self.device,
+            device=self.device.to_dict() if self.device else None,
         )
 
     @classmethod
@@ -126,7 +127,7 @@ class QueryAnalyzer:
 
     def _load(self) -> NerBackend:
         if self._ner is None:
-            ner = make_backend(self.model, self.backend, device=self.device)
+            ner = make_backend(self.model, self.backend, device=torch_device(self.device))
             ner.load()
             self._ner = ner
         return self._ner

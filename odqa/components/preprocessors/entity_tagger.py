@@ -7,9 +7,10 @@ from typing import Any
 
 from haystack import component, default_from_dict, default_to_dict
 from haystack.dataclasses import Document
+from haystack.utils import ComponentDevice
 from tqdm import tqdm
 
-from odqa.components.analyzers.backends import NerBackend, make_backend
+from odqa.components.analyzers.backends import NerBackend, make_backend, torch_device
 from odqa.components.analyzers.entities import NUMERIC_TYPES
 from odqa.models import SPACY_DEFAULT
 
@@ -32,7 +33,7 @@ class EntityTagger:
     :param batch_size: passages per NER batch.
     :param max_chars: characters of each passage tagged.
     :param progress_bar: show a progress bar (passages).
-    :param device: for a transformers model.
+    :param device: where a transformers model runs (``None``: a GPU when present).
 
     Usage::
 
@@ -53,7 +54,7 @@ class EntityTagger:
         batch_size: int = 32,
         max_chars: int = 20000,
         progress_bar: bool = True,
-        device: str = "auto",
+        device: ComponentDevice | None = None,
     ) -> None:
         self.model = model
         self.backend = backend
@@ -77,7 +78,7 @@ class EntityTagger:
             batch_size=self.batch_size,
             max_chars=self.max_chars,
             progress_bar=self.progress_bar,
-            device=self.device,
+            device=self.device.to_dict() if self.device else None,
         )
 
     @classmethod
@@ -90,7 +91,9 @@ class EntityTagger:
 
     def _load(self) -> NerBackend:
         if self._ner is None:
-            ner = make_backend(self.model, self.backend, batch_size=self.batch_size, device=self.device)
+            ner = make_backend(
+                self.model, self.backend, batch_size=self.batch_size, device=torch_device(self.device)
+            )
             ner.load()
             self._ner = ner
         return self._ner

@@ -7,9 +7,10 @@ from typing import Any
 
 from haystack import component, default_from_dict, default_to_dict
 from haystack.dataclasses import ExtractedAnswer
+from haystack.utils import ComponentDevice
 
 from odqa.components.analyzers.answer_types import expected_answer_type, numeric_type
-from odqa.components.analyzers.backends import NerBackend, make_backend
+from odqa.components.analyzers.backends import NerBackend, make_backend, torch_device
 from odqa.components.analyzers.entities import Entity
 from odqa.models import SPACY_DEFAULT
 
@@ -65,7 +66,7 @@ class AnswerTypePrior:
     :param backend: ``auto``, ``spacy`` or ``transformers``.
     :param weight: strength of the prior in ``[0, 1]``; ``0`` switches it off.
     :param window: characters of context on each side of a span given to NER.
-    :param device: for a transformers model.
+    :param device: where a transformers model runs (``None``: a GPU when present).
 
     Usage::
 
@@ -81,7 +82,7 @@ class AnswerTypePrior:
         backend: str = "auto",
         weight: float = 0.5,
         window: int = 150,
-        device: str = "auto",
+        device: ComponentDevice | None = None,
     ) -> None:
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
@@ -99,7 +100,7 @@ class AnswerTypePrior:
             backend=self.backend,
             weight=self.weight,
             window=self.window,
-            device=self.device,
+            device=self.device.to_dict() if self.device else None,
         )
 
     @classmethod
@@ -113,7 +114,7 @@ class AnswerTypePrior:
 
     def _load(self) -> NerBackend:
         if self._ner is None:
-            ner = make_backend(self.model, self.backend, device=self.device)
+            ner = make_backend(self.model, self.backend, device=torch_device(self.device))
             ner.load()
             self._ner = ner
         return self._ner

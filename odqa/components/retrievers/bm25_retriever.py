@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_to_dict
+from haystack import component, default_from_dict, default_to_dict
 from haystack.dataclasses import Document
 from haystack.document_stores.types import FilterPolicy
 from haystack.document_stores.types.filter_policy import apply_filter_policy
 
-from odqa.components._serialization import deserialize_store
 from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
 
 
@@ -56,8 +55,7 @@ class EmbeddedBM25Retriever:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbeddedBM25Retriever:
-        deserialize_store(data)
-        return cls(**data["init_parameters"])
+        return default_from_dict(cls, data)  # Haystack builds the nested store (allow-listed modules)
 
     @component.output_types(documents=list[Document])
     def run(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_to_dict
+from haystack import component, default_from_dict, default_to_dict
 from haystack.dataclasses import Document
 from haystack.document_stores.types import FilterPolicy
 from haystack.document_stores.types.filter_policy import apply_filter_policy
 
-from odqa.components._serialization import deserialize_store
 from odqa.components.retrievers.es_query import PARITY_FIELDS, bm25_query
 from odqa.components.stores.es_document_store import OdqaElasticsearchDocumentStore
 
@@ -91,8 +90,7 @@ class ElasticsearchBM25Retriever:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ElasticsearchBM25Retriever:
-        deserialize_store(data)
-        return cls(**data["init_parameters"])
+        return default_from_dict(cls, data)  # Haystack builds the nested store (allow-listed modules)
 
     def warm_up(self) -> None:
         """Connect now: an unreachable server or a missing index fails here, within seconds."""

@@ -2,12 +2,10 @@
 
 from typing import Any
 
-from haystack import component
+from haystack import component, default_from_dict
 from haystack.dataclasses import Document
 from haystack.document_stores.types.filter_policy import apply_filter_policy
 from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
-
-from odqa.components._serialization import deserialize_store
 
 
 @component
@@ -26,8 +24,7 @@ class FaissRetriever(FAISSEmbeddingRetriever):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FaissRetriever":
-        deserialize_store(data)
-        return cls(**data["init_parameters"])
+        return default_from_dict(cls, data)  # Haystack builds the nested store (allow-listed modules)
 
     @component.output_types(documents=list[Document])
     def run(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component, default_to_dict, logging
+from haystack import component, default_from_dict, default_to_dict, logging
 from haystack.document_stores.types import DuplicatePolicy
 
-from odqa.components._serialization import deserialize_store
 from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
 from odqa.components.stores.faiss_document_store import OdqaFAISSDocumentStore
 
@@ -45,8 +44,7 @@ class IndexWriter:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IndexWriter:
-        deserialize_store(data)
-        return cls(**data["init_parameters"])
+        return default_from_dict(cls, data)  # Haystack builds the nested store (allow-listed modules)
 
     @component.output_types(documents_written=int)
     def run(self, documents: list[Any]) -> dict[str, int]:

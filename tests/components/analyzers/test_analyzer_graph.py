@@ -17,6 +17,7 @@ from odqa.components.preprocessors.entity_tagger import EntityTagger, add_entity
 from odqa.components.retrievers.bm25_retriever import EmbeddedBM25Retriever
 from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
 from odqa.models import ModelRegistry
+from odqa.pipelines.env import PipelineEnv, open_runner
 from odqa.pipelines.loader import TRUSTED_MODULES, available_pipelines, load_pipeline
 from odqa.pipelines.runner import QueryRunner
 from odqa.train.common import TrainResult
@@ -159,7 +160,6 @@ def test_qa_ner_end_to_end_with_trained_models(
     trained_reranker: TrainResult,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    from odqa.pipelines.indexing import index_collection
 
     registry = ModelRegistry(
         tmp_path_factory.mktemp("models"),
@@ -169,12 +169,8 @@ def test_qa_ner_end_to_end_with_trained_models(
     graph = yaml.safe_load(available_pipelines()["indexing_ner"].read_text())
     graph["components"]["tagger"]["init_parameters"]["progress_bar"] = False
     (work / "indexing_ner.yaml").write_text(yaml.safe_dump(graph), encoding="utf-8")
-    index_collection(
-        tiny_squad,
-        index_dir=work / "index",
-        registry=registry,
-        pipeline=work / "indexing_ner.yaml",
-        progress=False,
+    PipelineEnv(index_dir=work / "index", registry=registry).index(
+        tiny_squad, pipeline=work / "indexing_ner.yaml", progress=False
     )
     pipe = load_pipeline(
         "qa_ner",
@@ -200,9 +196,11 @@ def test_qa_ner_end_to_end_with_trained_models(
     assert all("entities" in d.meta for d in fused)  # the index was tagged
 
     # filter and prior off (the defaults): the same answers as the qa graph
-    plain = QueryRunner(load_pipeline("qa", index_dir=work / "index", registry=registry)).run(question)
-    switched_off = QueryRunner(load_pipeline("qa_ner", index_dir=work / "index", registry=registry)).run(
+    plain = open_runner(PipelineEnv(index_dir=work / "index", registry=registry), "qa", warm_up=False).run(
         question
     )
+    switched_off = open_runner(
+        PipelineEnv(index_dir=work / "index", registry=registry), "qa_ner", warm_up=False
+    ).run(question)
     expected = [(a.data, round(a.score, 6)) for a in plain.outputs["reader"]["answers"]]
     assert [(a.data, round(a.score, 6)) for a in switched_off.outputs["answer_prior"]["answers"]] == expected

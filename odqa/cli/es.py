@@ -1,11 +1,12 @@
-"""``odqa es``: look at the Elasticsearch backend (mounted by :mod:`odqa.cli` as a sub-command).
+"""``odqa es``: look at the Elasticsearch backend.
 
     odqa es check            # server reachable? which index, analyzer, k1/b, how many passages?
     odqa es check --json
 
-Connection settings come from the ``ELASTICSEARCH_*`` environment variables
-(:class:`~odqa.components.stores.es_config.EsConfig`). Exit codes: 0 fine, 1 server unreachable
-or credentials refused (reported within 5 s), 4 no such index.
+Connection settings come from odqa's settings (``es_*`` keys of the config file), else the
+``ELASTICSEARCH_*`` environment variables (:class:`~odqa.components.stores.es_config.EsConfig`).
+Exit codes: 0 fine, 1 server unreachable or credentials refused (reported within 5 s), 4 no such
+index.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+
+from odqa.cli.common import EXIT_ERROR, EXIT_INDEX, console, err, settings
 
 es_app = typer.Typer(no_args_is_help=True, help="Inspect the Elasticsearch backend.")
-console = Console()
-err = Console(stderr=True)
 
-EXIT_UNAVAILABLE, EXIT_NO_INDEX = 1, 4
+EXIT_UNAVAILABLE, EXIT_NO_INDEX = EXIT_ERROR, EXIT_INDEX
 
 
 @es_app.command()
@@ -31,10 +31,15 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Reach the server and describe the index odqa would search."""
-    from odqa.components.stores.es_config import EsConfig, EsUnavailableError, is_standin
-    from odqa.components.stores.es_document_store import EsIndexMissingError, OdqaElasticsearchDocumentStore
+    from dataclasses import replace
 
-    cfg = EsConfig.from_env(index=index)
+    from odqa.components.stores.es_config import EsUnavailableError, is_standin
+    from odqa.components.stores.es_document_store import EsIndexMissingError, OdqaElasticsearchDocumentStore
+    from odqa.pipelines.backends import es_config_from_settings
+
+    cfg = es_config_from_settings(settings())
+    if index:
+        cfg = replace(cfg, index=index)
     report: dict[str, Any] = {"url": cfg.safe_url, "index": cfg.index}
     try:
         info = cfg.check()

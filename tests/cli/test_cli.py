@@ -31,14 +31,14 @@ def qa_env(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, str]:
     """Settings (as environment variables) for a real index of the tiny SQuAD set and tiny models."""
-    from odqa.pipelines.indexing import index_collection
+    from odqa.pipelines.env import PipelineEnv
 
     work = tmp_path_factory.mktemp("cli")
     registry = ModelRegistry(
         work / "models",
         overrides={"reader": str(trained_reader.output_dir), "reranker": str(trained_reranker.output_dir)},
     )
-    index_collection(tiny_squad, index_dir=work / "index", registry=registry, progress=False)
+    PipelineEnv(index_dir=work / "index", registry=registry).index(tiny_squad, progress=False)
     return {
         "ODQA_INDEX_DIR": str(work / "index"),
         "ODQA_MODELS_DIR": str(work / "models"),

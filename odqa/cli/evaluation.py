@@ -1,7 +1,6 @@
 """Evaluation commands of the ``odqa`` CLI: ``evaluate``, ``eval``, ``compare``, ``report``.
 
-They register on :data:`odqa.cli.app` when this module is imported (``odqa.cli`` imports it at
-its end).  Heavy imports happen inside the commands.
+Heavy imports happen inside the commands.
 """
 
 from __future__ import annotations
@@ -14,7 +13,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from odqa.cli import EXIT_ERROR, EXIT_INDEX, EXIT_MODEL, SetOption, _fail, _registry, app, console, err, state
+from odqa.cli.common import (
+    EXIT_ERROR,
+    EXIT_INDEX,
+    SetOption,
+    console,
+    err,
+    errors,
+    fail,
+    open_graph,
+    pipeline_env,
+    settings,
+)
 
 METRICS_HELP = (
     "Comma-separated metrics: P@k, R@k, MAP, AP@k, MRR, RR@k, nDCG@k, nDCG, R-prec, success@k, AP_retrieved."
@@ -26,12 +36,12 @@ def _metric_list(text: str | None, default: tuple[str, ...]) -> list[str]:
 
     names = [m.strip() for m in text.split(",") if m.strip()] if text else list(default)
     if not names:
-        _fail("no metric given", EXIT_ERROR)
+        fail("no metric given", EXIT_ERROR)
     for name in names:
         try:
             parse_metric(name)
         except ValueError as e:
-            _fail(str(e), EXIT_ERROR)
+            fail(str(e), EXIT_ERROR)
     return names
 
 
@@ -40,16 +50,15 @@ def _read_pair(qrels: Path, runs: list[Path]) -> tuple[Any, list[Any]]:
 
     for path in (qrels, *runs):
         if not path.is_file():
-            _fail(f"{path}: no such file", EXIT_ERROR)
+            fail(f"{path}: no such file", EXIT_ERROR)
     try:
         return read_qrels(qrels), [read_run(r) for r in runs]
     except (OSError, ValueError) as e:
-        _fail(str(e), EXIT_ERROR)
+        fail(str(e), EXIT_ERROR)
         raise  # unreachable: _fail raises
 
 
 # ----------------------------------------------------------------------------- evaluate
-@app.command()
 def evaluate(
     qrels: Annotated[Path, typer.Option(help="Qrels: TREC 'qid iter docid grade' or BEIR .tsv.")],
     run: Annotated[Path, typer.Option(help="TREC run file 'qid Q0 docid rank score tag' (odqa search).")],
@@ -82,7 +91,7 @@ def evaluate(
                 per_query=per_query,
             )
     except ValueError as e:
-        _fail(str(e), EXIT_ERROR)
+        fail(str(e), EXIT_ERROR)
     for w in caught:
         err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
     if as_json:
@@ -108,7 +117,6 @@ def evaluate(
 
 
 # ----------------------------------------------------------------------------- compare
-@app.command()
 def compare(
     qrels: Annotated[Path, typer.Option(help="Qrels: TREC or BEIR .tsv.")],
     run: Annotated[list[Path], typer.Option(help="Two TREC runs: the first is the baseline (repeat --run).")],
@@ -127,9 +135,9 @@ def compare(
     from odqa.eval.significance import compare_runs
 
     if len(run) != 2:
-        _fail(f"give exactly two runs (--run BASELINE --run OTHER), got {len(run)}", EXIT_ERROR)
+        fail(f"give exactly two runs (--run BASELINE --run OTHER), got {len(run)}", EXIT_ERROR)
     if permutations < 1:
-        _fail("--permutations must be >= 1", EXIT_ERROR)
+        fail("--permutations must be >= 1", EXIT_ERROR)
     names = _metric_list(metrics, DEFAULT_METRICS)
     judgements, (base, other) = _read_pair(qrels, run)
     try:
@@ -146,7 +154,7 @@ def compare(
                 seed=seed,
             )
     except ValueError as e:
-        _fail(str(e), EXIT_ERROR)
+        fail(str(e), EXIT_ERROR)
     if as_json:
         payload = {
             "baseline": str(run[0]),
@@ -190,10 +198,9 @@ def compare(
 
 # ----------------------------------------------------------------------------- eval
 def _default_eval_index_root() -> Path:
-    return state.settings.index_dir.parent / "eval-indexes"
+    return settings().index_dir.parent / "eval-indexes"
 
 
-@app.command("eval")
 def eval_pipeline(
     pipeline: Annotated[str, typer.Option(help="Query graph: bm25 | dense | hybrid | qa | a YAML path.")],
     dataset: Annotated[Path, typer.Option(help="BEIR directory (qrels) or SQuAD .json (gold answers).")],
@@ -224,36 +231,18 @@ def eval_pipeline(
     """Run a dataset through a graph and evaluate every stage: retrievers, fusion, re-ranker, reader."""
     from odqa.eval.datasets import default_index_dir, ensure_index, load_dataset
     from odqa.eval.pipeline_eval import DEFAULT_STAGE_METRICS, evaluate_pipeline
-    from odqa.models import ModelUnavailableError
-    from odqa.pipelines.loader import PipelineError, load_pipeline, parse_overrides
-    from odqa.pipelines.runner import QueryRunner
 
     names = _metric_list(metrics, DEFAULT_STAGE_METRICS)
-    try:
+    with errors():
         data = load_dataset(dataset, split=split, max_queries=max_queries)
-    except (OSError, ValueError) as e:
-        _fail(str(e), EXIT_ERROR)
     index_dir = index or default_index_dir(_default_eval_index_root(), data)
-    try:
-        if ensure_index(data, index_dir, _registry()):
+    env = pipeline_env(index_dir=index_dir)
+    with errors(EXIT_INDEX):
+        if ensure_index(data, env):
             console.print(f"indexed {data.path} into {index_dir}")
-    except ModelUnavailableError as e:
-        _fail(str(e), EXIT_MODEL)
-    except (OSError, ValueError) as e:
-        _fail(str(e), EXIT_INDEX)
-    try:
-        overrides = parse_overrides(set_ or [])
-        runner = QueryRunner(
-            load_pipeline(pipeline, index_dir=index_dir, registry=_registry(), overrides=overrides)
-        )
-    except ModelUnavailableError as e:
-        _fail(str(e), EXIT_MODEL)
-    except (PipelineError, ValueError) as e:
-        _fail(str(e), EXIT_ERROR)
-    try:
+    runner = open_graph(pipeline, set_, env=env)
+    with errors():
         result = evaluate_pipeline(runner, name or pipeline, data, metrics=names, top_k=top_k, ragas=ragas)
-    except ValueError as e:
-        _fail(str(e), EXIT_ERROR)
     result.extra["index_dir"] = str(index_dir)
     path = result.write(out) if out else None
     if as_json:
@@ -318,7 +307,6 @@ def _print_evaluation(result: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- report
-@app.command()
 def report(
     results: Annotated[list[Path], typer.Option(help="Results JSON of `odqa eval --out` (repeat).")],
     out: Annotated[Path, typer.Option(help="Report file: .html (self-contained) or .md.")],
@@ -334,7 +322,7 @@ def report(
 
     for path in results:
         if not path.is_file():
-            _fail(f"{path}: no such file", EXIT_ERROR)
+            fail(f"{path}: no such file", EXIT_ERROR)
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     try:
         path = write_report(
@@ -346,5 +334,5 @@ def report(
             top_changed=top_changed,
         )
     except (OSError, ValueError, KeyError) as e:
-        _fail(str(e), EXIT_ERROR)
+        fail(str(e), EXIT_ERROR)
     console.print(f"report: {path}")

@@ -1,0 +1,3 @@
+from odqa.cli.app import main
+
+main()

@@ -1,0 +1,63 @@
+"""The ``odqa`` Typer app: the main callback builds the settings, then each command group's module
+contributes its commands (query: index/ask/search/pipelines; train; models; evaluation; es; demo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from odqa.cli import demo, evaluation, query
+from odqa.cli.common import EXIT_ERROR, fail, state
+from odqa.cli.es import es_app
+from odqa.cli.models import models_app
+from odqa.cli.train import train_app
+from odqa.config import load_settings
+
+# Idle OpenMP threads spin by default; on a shared 2-core machine that slows torch 1.4-8x.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Open-domain extractive question answering."
+)
+
+
+@app.callback()
+def _main(
+    config: Annotated[Path | None, typer.Option(help="YAML settings file (also ODQA_CONFIG).")] = None,
+    index_dir: Annotated[Path | None, typer.Option(help="Index directory (ODQA_INDEX_DIR).")] = None,
+    models_dir: Annotated[
+        Path | None, typer.Option(help="Trained models directory (ODQA_MODELS_DIR).")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (ODQA_DEVICE).")] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="BM25 side: embedded | elasticsearch (ODQA_BACKEND, ELASTICSEARCH_URL)."),
+    ] = None,
+) -> None:
+    try:
+        state.settings = load_settings(
+            config, index_dir=index_dir, models_dir=models_dir, device=device, backend=backend
+        )
+    except (OSError, ValueError) as e:
+        fail(str(e), EXIT_ERROR)
+
+
+app.command()(query.index)
+app.command()(query.ask)
+app.command()(query.search)
+app.command()(query.pipelines)
+app.add_typer(train_app, name="train")
+app.add_typer(models_app, name="models")
+app.command()(evaluation.evaluate)
+app.command("eval")(evaluation.eval_pipeline)
+app.command()(evaluation.compare)
+app.command()(evaluation.report)
+app.add_typer(es_app, name="es")
+app.command()(demo.demo)
+
+
+def main() -> None:
+    app()

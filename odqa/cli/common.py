@@ -1,0 +1,162 @@
+"""What every ``odqa`` command module shares: the settings (the context object the main callback
+fills), the consoles, the exit codes, one error-to-exit-code mapping, the pipeline environment and
+the options several commands take. Heavy imports happen inside functions."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from odqa.config import Settings
+
+if TYPE_CHECKING:
+    from odqa.pipelines.env import PipelineEnv
+    from odqa.pipelines.runner import QueryRunner
+
+console = Console()
+err = Console(stderr=True)
+
+#: exit codes: 0 fine, 1 bad input or a failing service, 2 usage (Typer), 3 a model is missing,
+#: 4 no index (or an unusable one)
+EXIT_ERROR, EXIT_USAGE, EXIT_MODEL, EXIT_INDEX = 1, 2, 3, 4
+
+
+class CliState:
+    """The context object: settings built once by the main callback (``--config``, ``--index-dir``...)."""
+
+    settings: Settings | None = None
+
+    def require(self) -> Settings:
+        if self.settings is None:  # a command run without the main callback (not through `odqa`)
+            from odqa.config import load_settings
+
+            self.settings = load_settings()
+        return self.settings
+
+
+state = CliState()
+
+
+def settings() -> Settings:
+    """The settings of this invocation."""
+    return state.require()
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _es_error(e: BaseException | None) -> BaseException | None:
+    """The Elasticsearch error behind ``e`` (Haystack wraps component errors), if any."""
+    from odqa.components.stores.es_config import EsError
+
+    while e is not None:
+        if isinstance(e, EsError):
+            return e
+        e = e.__cause__
+    return None
+
+
+def exit_code(e: BaseException) -> int | None:
+    """The exit code for an expected failure (bad input, missing model or index, a service down);
+    ``None`` for anything else, which is a bug and keeps its traceback."""
+    from odqa.corpus.types import IngestError
+    from odqa.model_archive import ModelArchiveError
+    from odqa.models import ModelUnavailableError
+    from odqa.pipelines.env import IndexNotFoundError
+
+    if isinstance(e, ModelUnavailableError):
+        return EXIT_MODEL
+    if isinstance(e, IndexNotFoundError):
+        return EXIT_INDEX
+    if isinstance(e, (IngestError, ModelArchiveError, OSError, ValueError)) or _es_error(e) is not None:
+        return EXIT_ERROR
+    return None
+
+
+def message(e: BaseException) -> str:
+    from odqa.corpus.types import IngestError
+
+    if isinstance(e, IngestError):
+        return f"{e.problem} (--strict)"
+    es = _es_error(e)
+    return str(es if es is not None else e)
+
+
+@contextmanager
+def errors(code: int = EXIT_ERROR) -> Iterator[None]:
+    """Turn expected failures into ``error: ...`` and an exit code (see :func:`exit_code`);
+    ``code`` replaces :data:`EXIT_ERROR` (e.g. :data:`EXIT_INDEX` while building an index)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Exception as e:
+        mapped = exit_code(e)
+        if mapped is None:
+            raise
+        fail(message(e), code if mapped == EXIT_ERROR else mapped)
+
+
+def pipeline_env(**changes: Any) -> PipelineEnv:
+    """The pipeline environment of this invocation (``changes``: e.g. another ``index_dir``)."""
+    from odqa.pipelines.env import PipelineEnv
+
+    return PipelineEnv.from_settings(settings(), **changes)
+
+
+#: ``--set`` option shared by the commands that load a query graph
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a component parameter of the graph: component.param=value (YAML value; repeat).",
+    ),
+]
+
+
+def quiet_libraries() -> None:
+    """odqa's own messages only: no per-model loading bars, load reports or library warnings."""
+    import logging
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[odqa] %(message)s"))
+    logger = logging.getLogger("odqa")
+    if not logger.handlers:
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def open_graph(
+    graph: str,
+    sets: list[str] | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    *,
+    env: PipelineEnv | None = None,
+) -> QueryRunner:
+    """The warmed-up runner of a query graph in ``env`` (default: this invocation's), ``--set``
+    items on top of ``overrides``; failures become ``error: ...`` with their exit code."""
+    from odqa.pipelines.env import open_runner
+    from odqa.pipelines.loader import parse_overrides
+
+    quiet_libraries()
+    with errors():
+        merged = {c: dict(p) for c, p in (overrides or {}).items()}
+        for comp, params in parse_overrides(sets or []).items():
+            merged.setdefault(comp, {}).update(params)
+        return open_runner(env or pipeline_env(), graph, merged)
+    raise AssertionError("unreachable")  # pragma: no cover - errors() exits

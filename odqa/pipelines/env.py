@@ -1,0 +1,174 @@
+"""One pipeline environment for every entry point: where the index is, which models, which device
+and backends -- built once from settings, then used to open graphs and to index collections.
+
+The CLI, the REST API, the benchmarks and the evaluation all open pipelines this way, so a setting
+(``--device``, ``ODQA_BACKEND``, ``ELASTICSEARCH_URL``, a model override) reaches every graph alike.
+
+Usage::
+
+    from odqa.config import load_settings
+    from odqa.pipelines.env import PipelineEnv, open_runner
+
+    env = PipelineEnv.from_settings(load_settings())
+    runner = open_runner(env, "qa", {"fusion": {"top_k": 5}})
+    result = runner.run("In what year did Tesla die?")
+    result.answers[0].data, result.final_documents, result.stages
+
+    env.index("collection.jsonl")            # the indexing graph, same settings
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from odqa.components.stores.es_config import EsConfig
+from odqa.models import ModelRegistry
+
+if TYPE_CHECKING:
+    from haystack import Pipeline
+
+    from odqa.config import Settings
+    from odqa.corpus.load import CollectionFormat
+    from odqa.corpus.types import Problem
+    from odqa.pipelines.indexing import IndexReport
+    from odqa.pipelines.runner import QueryRunner
+
+
+class IndexNotFoundError(FileNotFoundError):
+    """A query graph was opened on a directory that holds no index; the message says what to run."""
+
+
+@dataclass(frozen=True)
+class PipelineEnv:
+    """What every graph is opened with.
+
+    :param index_dir: the index directory (``odqa index`` writes it; graphs read ``${index_dir}``).
+    :param registry: resolves the graphs' model roles.
+    :param device: ``auto`` (each component picks, a GPU when present), ``cpu``, ``cuda``, ``cuda:1``.
+    :param backend: the BM25 side, ``embedded`` or ``elasticsearch``.
+    :param es: Elasticsearch connection settings (``None``: the ``ELASTICSEARCH_*`` environment).
+    :param dense: the dense side, ``faiss`` or ``elasticsearch`` (kNN).
+    """
+
+    index_dir: Path
+    registry: ModelRegistry
+    device: str = "auto"
+    backend: str = "embedded"
+    es: EsConfig | None = None
+    dense: str = "faiss"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **changes: Any) -> PipelineEnv:
+        """The environment ``settings`` describe (index dir, models, device, backends); ``changes``
+        replace fields (e.g. ``index_dir=`` for an evaluation index)."""
+        from odqa.models import registry_from_settings
+
+        es = None
+        if settings.backend != "embedded" or settings.dense_backend != "faiss":
+            from odqa.pipelines.backends import es_config_from_settings
+
+            es = es_config_from_settings(settings)
+        env = cls(
+            index_dir=Path(settings.index_dir),
+            registry=registry_from_settings(settings),
+            device=settings.device,
+            backend=settings.backend,
+            es=es,
+            dense=settings.dense_backend,
+        )
+        return env.replace(**changes) if changes else env
+
+    def replace(self, **changes: Any) -> PipelineEnv:
+        """A copy with ``changes`` (``index_dir=...``, ``device=...``)."""
+        if "index_dir" in changes:
+            changes["index_dir"] = Path(changes["index_dir"])
+        return dataclasses.replace(self, **changes)
+
+    def with_models(self, **roles: str) -> PipelineEnv:
+        """A copy whose registry resolves ``roles`` (``reader="/tmp/exp/base"``) to these models."""
+        registry = ModelRegistry(self.registry.models_dir, overrides={**self.registry.overrides, **roles})
+        return dataclasses.replace(self, registry=registry)
+
+    @property
+    def has_index(self) -> bool:
+        return (self.index_dir / "manifest.json").is_file()
+
+    def load(self, graph: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Pipeline:
+        """The graph (a built-in name or a YAML path), built but not warmed up.
+
+        :raises odqa.pipelines.loader.PipelineError: unknown graph, bad YAML, unknown component.
+        :raises odqa.models.ModelUnavailableError: a model the graph needs is missing.
+        """
+        from odqa.pipelines.loader import load_pipeline
+
+        return load_pipeline(
+            graph,
+            index_dir=self.index_dir,
+            registry=self.registry,
+            overrides=overrides,
+            device=self.device,
+            backend=self.backend,
+            es=self.es,
+            dense=self.dense,
+        )
+
+    def index(
+        self,
+        collection: str | Path,
+        *,
+        fmt: CollectionFormat = "auto",
+        pipeline: str | Path = "indexing",
+        overrides: dict[str, dict[str, Any]] | None = None,
+        fresh: bool = True,
+        strict: bool = False,
+        chunk_size: int = 20000,
+        progress: bool = True,
+        on_problem: Callable[[Problem], None] | None = None,
+    ) -> IndexReport:
+        """Index ``collection`` into :attr:`index_dir` with the indexing graph ``pipeline`` (see
+        :func:`odqa.pipelines.indexing.index_collection`)."""
+        from odqa.pipelines.indexing import index_collection
+
+        return index_collection(
+            collection,
+            env=self,
+            fmt=fmt,
+            pipeline=pipeline,
+            overrides=overrides,
+            fresh=fresh,
+            strict=strict,
+            chunk_size=chunk_size,
+            progress=progress,
+            on_problem=on_problem,
+        )
+
+
+def open_runner(
+    env: PipelineEnv,
+    graph: str | Path,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    *,
+    warm_up: bool = True,
+) -> QueryRunner:
+    """A :class:`~odqa.pipelines.runner.QueryRunner` for ``graph`` in ``env``, warmed up (models
+    loaded, stores opened, Elasticsearch reached) unless ``warm_up=False``.
+
+    :raises IndexNotFoundError: the graph reads an index and ``env.index_dir`` holds none.
+    :raises odqa.pipelines.loader.PipelineError: unknown graph, bad YAML, unknown component.
+    :raises odqa.models.ModelUnavailableError: a model the graph needs is missing.
+    """
+    from odqa.pipelines.loader import find_pipeline, placeholders
+    from odqa.pipelines.runner import QueryRunner
+
+    if "index_dir" in placeholders(find_pipeline(graph).read_text(encoding="utf-8")) and not env.has_index:
+        raise IndexNotFoundError(
+            f"no index at {env.index_dir}: run `odqa index COLLECTION` first (or pass --index-dir)"
+        )
+    runner = QueryRunner(env.load(graph, overrides))
+    if warm_up:
+        runner.warm_up()
+    return runner

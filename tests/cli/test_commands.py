@@ -1,0 +1,241 @@
+"""Every command in the README's table: it exists, shows help, refuses a usage error with exit
+code 2 and runs on good input with exit code 0 (in-process through typer's runner, real index,
+real models). The README table and the app must list the same commands."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from odqa.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+cli = CliRunner()
+
+
+def invoke(env: dict[str, str], *args: str | Path) -> tuple[int, str, str]:
+    """Exit code, stdout, and all output with whitespace collapsed (rich wraps lines)."""
+    result = cli.invoke(app, [str(a) for a in args], env={"ODQA_NO_TCMALLOC": "1", **env})
+    return result.exit_code, result.stdout, " ".join(result.output.split())
+
+
+def readme_commands() -> list[str]:
+    """``index``, ``train reader``, ``models export``... as the README's command table names them."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `odqa ")]
+    found: list[str] = []
+    for row in rows:
+        cell = row.split("|")[1]
+        for m in re.finditer(r"`odqa ([a-z]+)(?: ([a-z]+))?", cell):
+            name = m.group(1) if m.group(2) is None else f"{m.group(1)} {m.group(2)}"
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def app_commands() -> list[str]:
+    """Every command and sub-command the Typer app registers."""
+    out: list[str] = []
+    for cmd in app.registered_commands:
+        out.append(cmd.name or (cmd.callback.__name__ if cmd.callback else ""))
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        assert isinstance(sub, typer.Typer)
+        if group.name == "models":
+            out.append("models")  # the group itself runs (the role table)
+        out.extend(
+            f"{group.name} {c.name or (c.callback.__name__ if c.callback else '')}"
+            for c in sub.registered_commands
+        )
+    return out
+
+
+def test_readme_table_and_app_list_the_same_commands() -> None:
+    readme, registered = set(readme_commands()), set(app_commands())
+    assert readme == registered, (
+        f"only in README: {readme - registered}; only in the app: {registered - readme}"
+    )
+
+
+@pytest.mark.parametrize("command", app_commands())
+def test_every_command_shows_help_and_refuses_an_unknown_option(command: str) -> None:
+    code, _, out = invoke({}, *command.split(), "--help")
+    assert code == 0 and "Usage" in out, out
+    code, _, out = invoke({}, *command.split(), "--no-such-option")
+    assert code == 2 and "No such option" in out, out
+
+
+def test_pipelines_lists_every_graph_and_prints_one() -> None:
+    """`odqa pipelines` used to crash on the unquoted ``${local_files_only}`` placeholder."""
+    code, _, out = invoke({}, "pipelines")
+    assert code == 0, out
+    for name in ("qa", "qa_rerank", "hybrid", "bm25", "dense", "indexing"):
+        assert f" {name} " in out
+    code, stdout, _ = invoke({}, "pipelines", "qa")
+    assert code == 0 and "components:" in stdout and "${reader}" in stdout
+    code, _, out = invoke({}, "pipelines", "nope")
+    assert code == 1 and "no pipeline named 'nope'" in out
+
+
+def test_models_table_names_every_role(tmp_path: Path) -> None:
+    code, _, out = invoke({"ODQA_MODELS_DIR": str(tmp_path)}, "models")
+    assert code == 0, out
+    for role in ("embedder", "reranker", "reader", "ner", "base"):
+        assert role in out
+
+
+@pytest.fixture(scope="module")
+def retrieval_env(tiny_squad: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """`odqa index` of the tiny SQuAD set (embedder only: the retrieval graphs need no trained model)."""
+    work = tmp_path_factory.mktemp("cli-commands")
+    env = {"ODQA_INDEX_DIR": str(work / "index"), "ODQA_MODELS_DIR": str(work / "models")}
+    code, _, out = invoke(env, "index", tiny_squad)
+    assert code == 0, out
+    assert re.search(r"indexed 15 documents as \d+ passages", out), out
+    return env
+
+
+def test_ask_prints_passages_and_a_real_start_up_time(retrieval_env: dict[str, str]) -> None:
+    """`--timings` used to say "warm-up 0.0s": the runner was warmed up before the clock started.
+    A fresh process (as a user runs it), since models loaded once stay cached in a process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **retrieval_env, "ODQA_NO_TCMALLOC": "1"}
+    question = "What is the capital of Poland?"
+    proc = subprocess.run(
+        [sys.executable, "-m", "odqa.cli", "ask", question, "--pipeline", "hybrid", "--timings"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0, out
+    assert "fusion=" in out and "total=" in out
+    startup = float(re.search(r"start-up (\d+\.\d)s", out).group(1))  # type: ignore[union-attr]
+    assert startup > 0.0  # loading the embedder and opening two stores takes time
+    code, stdout, out = invoke(retrieval_env, "ask", "Who?", "--pipeline", "bm25", "--json")
+    payload = json.loads(stdout.strip().splitlines()[-1])
+    assert code == 0 and payload["answers"] == [] and payload["documents"], out
+    assert all(d["doc_id"] and d["passage_id"] for d in payload["documents"])
+    code, _, out = invoke(retrieval_env, "ask", "  ", "--pipeline", "bm25")
+    assert code == 1 and "empty question" in out
+
+
+def test_ask_and_search_without_an_index_exit_4(tmp_path: Path) -> None:
+    env = {"ODQA_INDEX_DIR": str(tmp_path / "none")}
+    code, _, out = invoke(env, "ask", "Who?", "--pipeline", "bm25")
+    assert code == 4 and "no index at" in out and "odqa index" in out
+    queries = tmp_path / "q.tsv"
+    queries.write_text("1\tWho?\n", encoding="utf-8")
+    code, _, out = invoke(env, "search", "--queries", queries, "--run", tmp_path / "run.trec")
+    assert code == 4 and "no index at" in out
+
+
+def test_search_writes_a_run_per_stage(retrieval_env: dict[str, str], tmp_path: Path) -> None:
+    queries = tmp_path / "q.tsv"
+    queries.write_text("1\tcapital of Poland\n2\tSuper Bowl champions\n", encoding="utf-8")
+    run, stages = tmp_path / "run.trec", tmp_path / "stages"
+    code, _, out = invoke(
+        retrieval_env, "search", "--queries", queries, "--run", run, "--stages-dir", stages, "--top-k", "5"
+    )
+    assert code == 0, out
+    assert "stage 'fusion'" in out  # the final stage of hybrid
+    lines = run.read_text(encoding="utf-8").splitlines()
+    assert {line.split()[0] for line in lines} == {"1", "2"} and len(lines) <= 10
+    assert sorted(p.name for p in stages.iterdir()) == [
+        "hybrid.bm25.trec",
+        "hybrid.dense.trec",
+        "hybrid.fusion.trec",
+    ]
+
+
+def test_train_reader_runs_from_the_command_line(tiny_squad: Path, small_base: str, tmp_path: Path) -> None:
+    out_dir = tmp_path / "reader"
+    code, _, out = invoke(
+        {},
+        "train",
+        "reader",
+        "--train-file",
+        tiny_squad,
+        "--dev-file",
+        "",
+        "--output-dir",
+        out_dir,
+        "--base-model",
+        small_base,
+        "--max-examples",
+        "8",
+        "--max-steps",
+        "2",
+        "--minutes",
+        "0",
+        "--precision",
+        "fp32",
+        "--param",
+        "val_examples=0",
+        "--param",
+        "batch_size=4",
+        "--param",
+        "measure_speed=false",
+    )
+    assert code == 0, out
+    assert "reader trained" in out and "2 steps" in out
+    assert (out_dir / "config.json").is_file() and (out_dir / "odqa_manifest.json").is_file()
+
+
+def test_train_reranker_runs_from_the_command_line(tiny_squad: Path, small_base: str, tmp_path: Path) -> None:
+    out_dir = tmp_path / "reranker"
+    code, _, out = invoke(
+        {},
+        "train",
+        "reranker",
+        "--output-dir",
+        out_dir,
+        "--base-model",
+        small_base,
+        "--max-examples",
+        "4",
+        "--max-steps",
+        "2",
+        "--minutes",
+        "0",
+        "--precision",
+        "fp32",
+        "--param",
+        f"squad_file={tiny_squad}",
+        "--param",
+        f"dev_file={tiny_squad}",
+        "--param",
+        "dev_examples=4",
+        "--param",
+        "batch_size=4",
+        "--param",
+        "measure_speed=false",
+    )
+    assert code == 0, out
+    assert "reranker trained" in out
+    assert (out_dir / "config.json").is_file()
+
+
+def test_models_export_of_a_missing_model_exits_3(tmp_path: Path) -> None:
+    code, _, out = invoke(
+        {"ODQA_MODELS_DIR": str(tmp_path)}, "models", "export", "reader", tmp_path / "r.tar.gz"
+    )
+    assert code == 3 and "only a local model directory can be exported" in out
+
+
+def test_es_check_reports_a_server_that_is_down(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _, out = invoke({"ELASTICSEARCH_URL": f"http://127.0.0.1:{port}"}, "es", "check")
+    assert code == 1 and f"127.0.0.1:{port}" in out
