@@ -102,5 +102,11 @@ def test_negative_pairs_and_validation_split_never_leak_answers_or_paragraphs() 
         assert context != source.context and source.answers[0] not in context  # never the answer
         assert context in {e.context for e in pool if e.title == "A"}  # same article only
     assert negative_pairs(train, pool, ratio=0.0, seed=0) == []
-    val = validation_split(pool, train, n=10, seed=0)
-    assert val and not {e.context for e in val} & {e.context for e in train}
+    kept, val = validation_split(pool, train, n=3, seed=0)
+    assert kept == train and len(val) == 3  # enough unseen paragraphs: training untouched
+    assert not {e.context for e in val} & {e.context for e in train}
+    # the whole pool trains: whole paragraphs are held out of it, never shared with training
+    kept, val = validation_split(pool, pool, n=2, seed=0)
+    assert len(val) >= 2 and len(kept) + len(val) == len(pool)
+    assert not {e.context for e in val} & {e.context for e in kept}
+    assert validation_split(pool, pool, n=0, seed=0) == (pool, [])
