@@ -169,7 +169,9 @@ def registry(tmp_path: Path, minilm_path: str) -> ModelRegistry:
 
 
 def faiss_ids(index_dir: Path) -> list[str]:
-    return sorted(OdqaFAISSDocumentStore(path=str(index_dir / "faiss")).documents)
+    store = OdqaFAISSDocumentStore(path=str(index_dir / "faiss"))
+    store.warm_up()
+    return sorted(store.documents)
 
 
 def test_one_index_run_writes_es_text_and_faiss_vectors_with_the_same_ids(

@@ -57,6 +57,10 @@ class EmbeddedBM25Retriever:
     def from_dict(cls, data: dict[str, Any]) -> EmbeddedBM25Retriever:
         return default_from_dict(cls, data)  # Haystack builds the nested store (allow-listed modules)
 
+    def warm_up(self) -> None:
+        """Open the store's index files."""
+        self.document_store.warm_up()
+
     @component.output_types(documents=list[Document])
     def run(
         self,

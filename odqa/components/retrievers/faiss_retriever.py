@@ -26,6 +26,12 @@ class FaissRetriever(FAISSEmbeddingRetriever):
     def from_dict(cls, data: dict[str, Any]) -> "FaissRetriever":
         return default_from_dict(cls, data)  # Haystack builds the nested store (allow-listed modules)
 
+    def warm_up(self) -> None:
+        """Open the store's index files (odqa's store opens them here; upstream's has no warm-up)."""
+        warm_up = getattr(self.document_store, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+
     @component.output_types(documents=list[Document])
     def run(
         self, query_embedding: list[float], filters: dict[str, Any] | None = None, top_k: int | None = None

@@ -24,6 +24,8 @@ class EmbeddedBM25DocumentStore:
     """Documents plus a Lucene-exact BM25 index, kept in memory and saved atomically to ``path``.
 
     :param path: Directory to load from (when it exists) and to save to. ``None`` = memory only.
+        Nothing is read in ``__init__``: :meth:`warm_up` opens the index (the retriever's and
+        writer's ``warm_up`` call it; the data methods call it on first use).
     :param k1: BM25 term-frequency saturation (Lucene/Elasticsearch default 1.2; Pyserini uses 0.9).
     :param b: BM25 length normalisation.
     :param analyzer: ``standard`` or ``english`` (see :mod:`odqa.components.stores.analysis`).
@@ -32,6 +34,7 @@ class EmbeddedBM25DocumentStore:
     Usage::
 
         store = EmbeddedBM25DocumentStore(path="index/bm25")
+        store.warm_up()  # reads index/bm25 when it holds an index
         store.write_documents([Document(id="a#0", content="Sweet love", meta={"doc_id": "a"})])
         store.bm25_retrieval("love", top_k=5)
         store.save()
@@ -53,8 +56,15 @@ class EmbeddedBM25DocumentStore:
         self.index_title = index_title
         self._docs: dict[str, Document] = {}
         self._index = BM25Index(k1=k1, b=b, analyzer=analyzer)
-        if path and (Path(path) / "bm25.json").exists():
-            self.load(path)
+        self._opened = False
+
+    def warm_up(self) -> None:
+        """Open the index saved under ``path`` (once; a directory without one starts empty)."""
+        if self._opened:
+            return
+        self._opened = True
+        if self.path and (Path(self.path) / "bm25.json").exists():
+            self.load(self.path)
 
     # -------------------------------------------------------------- DocumentStore protocol
     def to_dict(self) -> dict[str, Any]:
@@ -67,9 +77,11 @@ class EmbeddedBM25DocumentStore:
         return default_from_dict(cls, data)
 
     def count_documents(self) -> int:
+        self.warm_up()
         return len(self._docs)
 
     def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
+        self.warm_up()
         if not filters:
             return list(self._docs.values())
         return [d for d in self._docs.values() if document_matches_filter(filters, d)]
@@ -78,6 +90,7 @@ class EmbeddedBM25DocumentStore:
         self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE
     ) -> int:
         """Write documents; ``NONE``/``OVERWRITE`` replace same-id documents (idempotent re-indexing)."""
+        self.warm_up()
         if policy == DuplicatePolicy.FAIL:
             dup = [d.id for d in documents if d.id in self._docs]
             if dup:
@@ -92,6 +105,7 @@ class EmbeddedBM25DocumentStore:
         return len(unique)
 
     def delete_documents(self, document_ids: list[str]) -> None:
+        self.warm_up()
         self._index.delete(document_ids)
         for i in document_ids:
             self._docs.pop(i, None)
@@ -120,6 +134,7 @@ class EmbeddedBM25DocumentStore:
         boosts: dict[str, float] | None = None,
     ) -> list[Document]:
         """The ``top_k`` documents by BM25 score (only documents that share a term with the query)."""
+        self.warm_up()
         hits = self._index.search(query, top_k, mask=self._mask(filters), boosts=boosts)
         return [
             Document(id=i, content=self._docs[i].content, meta=self._docs[i].meta, score=s) for i, s in hits
@@ -131,6 +146,7 @@ class EmbeddedBM25DocumentStore:
         target = path or self.path
         if not target:
             raise ValueError("EmbeddedBM25DocumentStore.save() needs a path")
+        self.warm_up()
         with atomic_dir(target) as tmp:
             self._index.save(tmp)
             with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
@@ -140,6 +156,8 @@ class EmbeddedBM25DocumentStore:
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     def load(self, path: str) -> None:
+        """Replace the contents with the index saved in ``path``."""
+        self._opened = True
         d = Path(path)
         self._index = BM25Index.load(d)
         self.k1, self.b, self.analyzer = self._index.k1, self._index.b, self._index.analyzer

@@ -15,11 +15,20 @@ What it lacks, and this subclass adds (each a small override):
 * **A directory format with atomic saves** (temp dir + rename) and a manifest; documents are saved
   without their embeddings (the vectors live once, in ``index.faiss``), which keeps the JSON small.
 * **Batched search** for evaluation (``search_batch``).
+* **Haystack's lifecycle**: ``__init__`` only stores settings; :meth:`warm_up` opens the files (the
+  data methods call it on first use).
+
+Upstream hooks it relies on, beyond the public store API: ``_create_new_index`` (overridden: the
+metric), ``_get_index_or_raise``, ``_matches_filters`` (post-filtering), and its bookkeeping
+``id_map``/``inverse_id_map``/``_next_id`` (read and restored by ``save``/``load``).
+``tests/components/stores/test_faiss_document_store.py`` pins them, so an upgrade that changes
+them fails loudly.
 
 Usage::
 
     store = OdqaFAISSDocumentStore(path="index/faiss", embedding_dim=384, index_string="HNSW32",
                                    search_params={"efSearch": 128})
+    store.warm_up()  # reads index/faiss when it holds an index (nothing is read in __init__)
     store.write_documents(docs_with_embeddings)
     store.save()
 """
@@ -76,19 +85,30 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
         self.search_params = dict(search_params or {})
         self.device = device
         self._gpu_index: Any = None
-        # upstream attributes (its __init__ would try to load '<index_path>.faiss'; we use a directory)
-        self.index_path = None
-        self.index_string = index_string
-        self.embedding_dim = embedding_dim
-        self.documents: dict[str, Document] = {}
-        self.id_map: dict[int, str] = {}
-        self.inverse_id_map: dict[str, int] = {}
-        self._next_id = 0
-        self.index = None
-        if path and (Path(path) / "index.faiss").exists():
-            self.load(path)
-        else:
-            self._create_new_index()
+        self._opened = False
+        # upstream keeps its bookkeeping and builds an empty index through our _create_new_index
+        # (index_path=None: it reads nothing; our files are opened by warm_up, in our directory format)
+        super().__init__(index_path=None, index_string=index_string, embedding_dim=embedding_dim)
+
+    def warm_up(self) -> None:
+        """Open the index saved under ``path`` (once; a directory without one starts empty)."""
+        if self._opened:
+            return
+        self._opened = True
+        if self.path and (Path(self.path) / "index.faiss").exists():
+            self.load(self.path)
+
+    def count_documents(self) -> int:
+        self.warm_up()
+        return super().count_documents()
+
+    def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
+        self.warm_up()
+        return super().filter_documents(filters)
+
+    def delete_documents(self, document_ids: list[str]) -> None:
+        self.warm_up()
+        super().delete_documents(document_ids)
 
     def _create_new_index(self) -> None:
         try:
@@ -116,6 +136,7 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
     ) -> int:
         """Write documents with embeddings; vectors are normalised for ``cosine``; an untrained
         index (IVF/PQ) is trained on this batch first."""
+        self.warm_up()
         missing = [d.id for d in documents if d.embedding is None]
         if missing:
             raise DocumentStoreError(f"{len(missing)} documents have no embedding (first: {missing[0]!r})")
@@ -155,6 +176,7 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
         self, query_embeddings: npt.ArrayLike, top_k: int = 10, filters: dict[str, Any] | None = None
     ) -> list[list[Document]]:
         """Search many queries at once; post-filters like upstream (fetching 10x when filtering)."""
+        self.warm_up()
         if self.index is None or self.index.ntotal == 0:
             return [[] for _ in np.atleast_2d(np.asarray(query_embeddings))]
         q = self._prepare(np.atleast_2d(np.asarray(query_embeddings, dtype=np.float32)).copy())
@@ -204,6 +226,7 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
         target = index_path or self.path
         if not target:
             raise ValueError("OdqaFAISSDocumentStore.save() needs a path")
+        self.warm_up()
         with atomic_dir(target) as tmp:
             faiss.write_index(self._get_index_or_raise(), str(tmp / "index.faiss"))
             with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
@@ -222,6 +245,8 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     def load(self, index_path: str | Path) -> None:
+        """Replace the contents with the index saved in ``index_path`` (our directory format)."""
+        self._opened = True
         d = Path(index_path)
         if not (d / "index.faiss").exists():
             raise ValueError(f"no FAISS index in {d} (expected {d / 'index.faiss'})")

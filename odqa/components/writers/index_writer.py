@@ -46,6 +46,12 @@ class IndexWriter:
     def from_dict(cls, data: dict[str, Any]) -> IndexWriter:
         return default_from_dict(cls, data)  # Haystack builds the nested store (allow-listed modules)
 
+    def warm_up(self) -> None:
+        """Open the store's files (an Elasticsearch store has none: it connects on first use)."""
+        warm_up = getattr(self.document_store, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+
     @component.output_types(documents_written=int)
     def run(self, documents: list[Any]) -> dict[str, int]:
         written = self.document_store.write_documents(documents, policy=self.policy)

@@ -57,3 +57,17 @@ def test_duplicate_policies() -> None:
 def test_save_without_path_is_an_error() -> None:
     with pytest.raises(ValueError, match="needs a path"):
         EmbeddedBM25DocumentStore().save()
+
+
+def test_init_reads_nothing_and_warm_up_opens_the_files(tmp_path: Path) -> None:
+    store = EmbeddedBM25DocumentStore(path=str(tmp_path / "bm25"))
+    store.write_documents(_docs())
+    store.save()
+    (tmp_path / "bm25" / "documents.jsonl").write_text("{not json\n", encoding="utf-8")
+    lazy = EmbeddedBM25DocumentStore.from_dict(store.to_dict())  # no disk I/O while deserialising
+    with pytest.raises(ValueError):
+        lazy.warm_up()  # the damaged file is found when the store opens
+    store.save()
+    opened = EmbeddedBM25DocumentStore(path=str(tmp_path / "bm25"))
+    opened.warm_up()
+    assert opened.count_documents() == 3

@@ -101,3 +101,33 @@ def test_bad_input_is_named() -> None:
         store.write_documents([Document(id="x", content="short", embedding=[0.1] * 8)])
     with pytest.raises(ValueError, match="metric"):
         OdqaFAISSDocumentStore(metric="manhattan")
+
+
+def test_init_reads_nothing_and_warm_up_opens_the_files(tmp_path: Path) -> None:
+    docs, _ = _docs(10)
+    path = tmp_path / "faiss"
+    store = OdqaFAISSDocumentStore(path=str(path), embedding_dim=16)
+    store.write_documents(docs)
+    store.save()
+    (path / "index.faiss").write_bytes(b"not a faiss index")
+    lazy = OdqaFAISSDocumentStore.from_dict(store.to_dict())  # no disk I/O while deserialising
+    with pytest.raises(RuntimeError):
+        lazy.warm_up()  # the damaged file is found when the store opens
+    store.save()
+    opened = OdqaFAISSDocumentStore(path=str(path), embedding_dim=16)
+    opened.warm_up()
+    assert opened.count_documents() == 10 and opened.search(docs[3].embedding or [], top_k=1)[0].id == "d3"
+
+
+def test_upstream_hooks_the_store_relies_on_are_still_there() -> None:
+    """faiss-haystack private names odqa's store uses (see its module docstring); an upgrade that
+    renames or drops one fails here, not at a user's query."""
+    import faiss
+    from haystack_integrations.document_stores.faiss import FAISSDocumentStore
+
+    for name in ("_create_new_index", "_get_index_or_raise", "_matches_filters"):
+        assert callable(getattr(FAISSDocumentStore, name, None)), name
+    store = OdqaFAISSDocumentStore(embedding_dim=16)  # upstream __init__ calls our _create_new_index
+    assert isinstance(store.index, faiss.IndexIDMap2)
+    assert faiss.downcast_index(store.index.index).metric_type == faiss.METRIC_INNER_PRODUCT
+    assert store.id_map == {} and store.inverse_id_map == {} and store._next_id == 0
