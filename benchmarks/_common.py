@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from odqa.pipelines.env import PipelineEnv
 from odqa.utils.manifest import make_manifest
 
 # idle OpenMP threads spin by default and slow torch badly on shared cores (as in odqa/cli.py)
@@ -26,6 +27,17 @@ def data_dir() -> Path:
     if not d.is_dir():
         raise SystemExit(f"data directory {d} not found: set ODQA_DATA_DIR")
     return d
+
+
+def bench_env(index_dir: Path, **models: str | None) -> PipelineEnv:
+    """The pipeline environment a benchmark opens graphs in: odqa's settings (models dir, device,
+    backends; ``ODQA_*`` variables) as every ``odqa`` command sees them, the benchmark's own index
+    directory, and ``models`` (``reader="/path"``; ``None`` = the registry's) on top."""
+    from odqa.config import load_settings
+
+    env = PipelineEnv.from_settings(load_settings(), index_dir=index_dir)
+    chosen = {role: str(path) for role, path in models.items() if path}
+    return env.with_models(**chosen) if chosen else env
 
 
 def machine() -> dict[str, Any]:

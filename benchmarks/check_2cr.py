@@ -2,6 +2,11 @@
 
     python benchmarks/check_2cr.py benchmarks/2cr/scifact.yaml [--only bm25] [--no-run]
 
+A condition's ``command`` is what a user runs (an ``odqa`` command where one exists; ``$VARS`` such
+as ``$ODQA_DATA_DIR`` are expanded); ``results`` is the file it writes; ``key`` and each score's
+name are dotted paths into it, where a path step into a list picks the element of that ``name``
+(``stages.fusion.metrics`` in an ``odqa eval`` results file).
+
 Exit status 1 when any score differs by more than the condition's tolerance (figures are stored
 rounded to 4 decimals, so the effective tolerance is at least 5e-5).
 """
@@ -10,14 +15,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def lookup(obj: Any, path: str) -> Any:
+    """``obj`` followed along a dotted ``path``; in a list, a step picks the element with that name."""
+    for part in path.split(".") if path else []:
+        if isinstance(obj, list):
+            named = [x for x in obj if isinstance(x, dict) and x.get("name") == part]
+            if not named:
+                raise KeyError(f"no element named {part!r} in {[x.get('name') for x in obj]}")
+            obj = named[0]
+        else:
+            obj = obj[part]
+    return obj
 
 
 def main() -> int:
@@ -33,7 +53,7 @@ def main() -> int:
         if only and cond["name"] not in only:
             continue
         if not args.no_run:
-            cmd = shlex.split(cond["command"])
+            cmd = shlex.split(os.path.expandvars(cond["command"]))
             if cmd[0] == "python":
                 cmd[0] = sys.executable
             elif cmd[0] == "odqa":  # the odqa of this interpreter's environment
@@ -41,17 +61,16 @@ def main() -> int:
             print(f"$ {cond['command']}", flush=True)
             subprocess.run(cmd, cwd=ROOT, check=True)
         results = json.loads((ROOT / cond["results"]).read_text(encoding="utf-8"))
-        got = results
         # where the scores sit in the results file: "key" (dotted path), default pipelines.<name>.metrics
-        for part in cond.get("key", f"pipelines.{cond['name']}.metrics").split("."):
-            got = got[part]
+        got = lookup(results, cond.get("key", f"pipelines.{cond['name']}.metrics"))
         tol = max(float(cond.get("tolerance", 1e-4)), 5e-5)
         for metric, expected in cond["scores"].items():
-            ok = abs(got[metric] - expected) <= tol
+            value = got[metric] if metric in got else lookup(got, metric)
+            ok = abs(value - expected) <= tol
             failures += not ok
             print(
                 f"{'OK  ' if ok else 'FAIL'} {cond['name']:8s} {metric:8s} "
-                f"expected {expected:.4f} got {got[metric]:.4f}"
+                f"expected {expected:.4f} got {value:.4f}"
             )
     print("all conditions reproduced" if not failures else f"{failures} scores out of tolerance")
     return 1 if failures else 0

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import RESULTS, WORK, data_dir
+from _common import RESULTS, WORK, bench_env, data_dir
 from rich.console import Console
 from rich.table import Table
 
@@ -30,7 +30,6 @@ from odqa.config import load_settings
 from odqa.eval.datasets import EvalDataset, ensure_index, load_dataset
 from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
-from odqa.models import registry_from_settings
 from odqa.pipelines.env import PipelineEnv, open_runner
 from odqa.pipelines.loader import graph_roles
 
@@ -44,8 +43,8 @@ DATASETS: dict[str, tuple[str, str]] = {
 SUMMARY_METRICS = ("nDCG@10", "MAP", "MRR", "P@10", "R@100", "AR@5", "AR@20", "EM", "F1")
 
 
-def qa_available(registry: Any) -> bool:
-    return all(registry.resolve(role).available for role in graph_roles("qa"))
+def qa_available(env: PipelineEnv) -> bool:
+    return all(env.registry.resolve(role).available for role in graph_roles("qa"))
 
 
 def headline(result: dict[str, Any]) -> dict[str, float]:
@@ -58,12 +57,13 @@ def headline(result: dict[str, Any]) -> dict[str, float]:
     return {k: means[k] for k in SUMMARY_METRICS if k in means}
 
 
-def run_one(name: str, dataset: EvalDataset, pipeline: str, registry: Any, console: Console) -> Path:
+def run_one(name: str, dataset: EvalDataset, pipeline: str, console: Console) -> Path:
     index_dir = WORK / f"{name}-index"
+    env = bench_env(index_dir)
     t0 = time.perf_counter()
-    if ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry)):
+    if ensure_index(dataset, env):
         console.print(f"indexed {dataset.path} into {index_dir} in {time.perf_counter() - t0:.0f}s")
-    runner = open_runner(PipelineEnv(index_dir=index_dir, registry=registry), pipeline, warm_up=False)
+    runner = open_runner(env, pipeline, warm_up=False)
     evaluation = evaluate_pipeline(runner, pipeline, dataset, ragas=True)
     evaluation.extra["index_dir"] = str(index_dir.relative_to(WORK.parent.parent))
     path = evaluation.write(RESULTS, stem=f"eval_{name}_{pipeline}", runs_dir=WORK / "eval_runs")
@@ -86,9 +86,8 @@ def main() -> None:
 
     console = Console()
     settings = load_settings()
-    registry = registry_from_settings(settings)
     pipelines = [p for p in args.pipelines.split(",") if p]
-    with_qa = qa_available(registry)
+    with_qa = qa_available(bench_env(WORK))
     console.print(
         f"models dir {settings.resolved_models_dir}: qa graph "
         + ("available" if with_qa else "NOT available (no trained reader/re-ranker) - skipped")
@@ -103,7 +102,7 @@ def main() -> None:
             continue
         dataset = load_dataset(data_dir() / rel, split=split, max_queries=limit)
         for pipeline in names:
-            written.append(run_one(name, dataset, pipeline, registry, console))
+            written.append(run_one(name, dataset, pipeline, console))
 
     summary: dict[str, dict[str, dict[str, float]]] = {}
     table = Table("dataset", "pipeline", *SUMMARY_METRICS)

@@ -30,15 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import RESULTS, WORK, data_dir, write_results
+from _common import RESULTS, WORK, bench_env, data_dir, write_results
 from rich.console import Console
 from rich.table import Table
 
-from odqa.config import load_settings
 from odqa.eval.datasets import INDEX_OVERRIDES, EvalDataset, ensure_index, load_dataset
 from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
-from odqa.models import ModelRegistry, registry_from_settings
 from odqa.pipelines.env import PipelineEnv, open_runner
 from odqa.pipelines.loader import graph_roles, parse_overrides
 
@@ -57,12 +55,12 @@ BASELINE = "no-analysis"
 HEADLINE = ("fusion:MRR", "fusion:AR@3", "ranker:MRR", "ranker:AR@3", "answers:EM", "answers:F1")
 
 
-def tagged_index(dataset: EvalDataset, registry: ModelRegistry, console: Console) -> Path:
+def tagged_index(dataset: EvalDataset, env: PipelineEnv, console: Console) -> Path:
     """SQuAD dev part A indexed with `indexing_ner` (every paragraph's entities in its metadata)."""
     target = WORK / "squad-ner-index"
     if not (target / "manifest.json").is_file():
         t0 = time.perf_counter()
-        PipelineEnv(index_dir=target, registry=registry).index(
+        env.replace(index_dir=target).index(
             dataset.path, fmt=dataset.kind, pipeline="indexing_ner", overrides=INDEX_OVERRIDES
         )
         console.print(f"tagged index built in {time.perf_counter() - t0:.0f}s: {target}")
@@ -120,14 +118,9 @@ def main() -> None:
     if args.baseline not in names:
         names.insert(0, args.baseline)
 
-    settings = load_settings()
-    base = registry_from_settings(settings)
-    registry = ModelRegistry(
-        base.models_dir,
-        overrides={**base.overrides, "reranker": args.reranker, "reader": args.reader},
-    )
+    env = bench_env(WORK / "squad-index", reranker=args.reranker, reader=args.reader)
     roles = set().union(*(graph_roles(CONDITIONS[n][0]) for n in names)) & {"reader", "reranker", "ner"}
-    models = {role: registry.resolve(role).require().location for role in sorted(roles)}
+    models = {role: env.registry.resolve(role).require().location for role in sorted(roles)}
     dataset = load_dataset(data_dir() / "squad" / "dev-v1.1-part-a.json", max_queries=args.questions)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -145,12 +138,10 @@ def main() -> None:
             overrides.setdefault(comp, {}).update(params)
         index_dir = WORK / "squad-index"
         if tagged:
-            index_dir = tagged_index(dataset, registry, console)
-        elif ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry)):
+            index_dir = tagged_index(dataset, env, console)
+        elif ensure_index(dataset, env.replace(index_dir=index_dir)):
             console.print(f"indexed {dataset.path} into {index_dir}")
-        runner = open_runner(
-            PipelineEnv(index_dir=index_dir, registry=registry), graph, overrides, warm_up=False
-        )
+        runner = open_runner(env.replace(index_dir=index_dir), graph, overrides, warm_up=False)
         evaluation = evaluate_pipeline(runner, name, dataset, ragas=False)
         evaluation.extra.update(graph=graph, overrides=overrides, models=models)
         written.append(evaluation.write(out_dir, stem=name, runs_dir=WORK / f"{args.tag}_runs"))

@@ -17,16 +17,16 @@ import resource
 import time
 
 import psutil
-from _common import WORK, data_dir, summarize_ms, write_results
+from _common import WORK, bench_env, data_dir, summarize_ms, write_results
 from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from odqa.config import load_settings
 from odqa.corpus.squad import read_squad
+from odqa.eval.datasets import ensure_index, load_dataset
 from odqa.eval.qa import squad_scores
 from odqa.models import ModelRegistry
-from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.env import open_runner
 
 
 def main() -> None:
@@ -45,20 +45,18 @@ def main() -> None:
     args = ap.parse_args()
     console = Console()
     squad = data_dir() / "squad" / "dev-v1.1-part-a.json"
-    models_dir = args.models_dir or load_settings().resolved_models_dir
-    registry = ModelRegistry(models_dir)
     index_dir = WORK / "squad-index"
-    if not (index_dir / "manifest.json").exists():
-        PipelineEnv(index_dir=index_dir, registry=registry).index(squad)
+    env = bench_env(index_dir)
+    if args.models_dir:
+        env = env.replace(registry=ModelRegistry(args.models_dir))
+    ensure_index(load_dataset(squad), env)
     _, examples = read_squad(squad, progress=False)
     sample = random.Random(args.seed).sample(examples, args.questions)
 
     proc = psutil.Process()
     rss_before = proc.memory_info().rss
     overrides = {"fusion": {"top_k": args.fusion_top_k}} if args.fusion_top_k is not None else {}
-    runner = open_runner(
-        PipelineEnv(index_dir=index_dir, registry=registry), args.pipeline, overrides, warm_up=False
-    )
+    runner = open_runner(env, args.pipeline, overrides, warm_up=False)
     t0 = time.perf_counter()
     runner.warm_up()
     warm_s = time.perf_counter() - t0
@@ -83,7 +81,7 @@ def main() -> None:
     peak_rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     payload = {
         "questions": len(sample),
-        "models_dir": str(models_dir),
+        "models_dir": str(env.registry.models_dir),
         "pipeline": args.pipeline,
         "fusion_top_k": args.fusion_top_k,
         "latency": {"total": summarize_ms(totals), **{s: summarize_ms(v) for s, v in stages.items()}},

@@ -26,17 +26,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import WORK, data_dir, write_results
+from _common import WORK, bench_env, data_dir, write_results
 from rich.console import Console
 from rich.table import Table
 
-from odqa.config import load_settings
 from odqa.eval.datasets import ensure_index, load_dataset
 from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.qa import exact_match, f1
 from odqa.eval.significance import compare_per_query
-from odqa.models import ModelRegistry, registry_from_settings
-from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.env import open_runner
 from odqa.pipelines.loader import parse_overrides
 from odqa.train.reader import predict_answers, read_examples
 from odqa.train.speed import reference_speed
@@ -59,21 +57,17 @@ def gold_scores(model_dir: str, examples: list[Any]) -> Scores:
     }
 
 
-def graph_scores(
-    spec: str, model_dir: str, registry: ModelRegistry, dataset: Any, index_dir: Path
-) -> tuple[Scores, dict[str, float]]:
+def graph_scores(spec: str, model_dir: str, dataset: Any, index_dir: Path) -> tuple[Scores, dict[str, Any]]:
     """Per-question EM/F1 of graph ``spec``'s final answers with reader ``model_dir``, and its summary."""
     graph, *sets = spec.split("+")
-    reg = ModelRegistry(registry.models_dir, overrides={**registry.overrides, "reader": model_dir})
-    overrides = parse_overrides(sets)
-    runner = open_runner(PipelineEnv(index_dir=index_dir, registry=reg), graph, overrides, warm_up=False)
+    runner = open_runner(bench_env(index_dir, reader=model_dir), graph, parse_overrides(sets), warm_up=False)
     evaluation = evaluate_pipeline(runner, graph, dataset, ragas=False)
     reader = evaluation.stage("reader")
     read = [s for s in evaluation.stages if s.kind == "retrieval"][-1]  # what the reader read
-    summary = {
+    summary: dict[str, Any] = {
         "answer_in_read_passages": float(read.funnel.get("answer_found", float("nan"))),
         "p50_ms": float(evaluation.extra.get("median_total_ms") or float("nan")),
-        "read_stage": read.name,  # type: ignore[dict-item]
+        "read_stage": read.name,
     }
     per_query = {q: {"EM": v["EM"], "F1": v["F1"]} for q, v in reader.per_query.items()}
     return per_query, summary
@@ -97,9 +91,8 @@ def main() -> None:
     dev = data_dir() / "squad" / "dev-v1.1-part-a.json"
     examples = read_examples(dev)[: args.questions]
     dataset = load_dataset(dev, max_queries=args.questions)
-    registry = registry_from_settings(load_settings())
     index_dir = WORK / "squad-index"
-    if graphs and ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry)):
+    if graphs and ensure_index(dataset, bench_env(index_dir)):
         console.print(f"indexed {dev} into {index_dir}")
 
     rows: dict[str, dict[str, Any]] = {}
@@ -109,7 +102,7 @@ def main() -> None:
         console.print(f"{label} gold: {time.perf_counter() - t0:.0f}s")
         for graph in graphs:
             t0 = time.perf_counter()
-            per_query, summary = graph_scores(graph, path, registry, dataset, index_dir)
+            per_query, summary = graph_scores(graph, path, dataset, index_dir)
             rows[f"{label}/{graph}"] = {"reader": label, "kind": graph, "per_query": per_query, **summary}
             console.print(f"{label} {graph}: {time.perf_counter() - t0:.0f}s")
 

@@ -20,16 +20,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import WORK, data_dir, summarize_ms, write_results
+from _common import WORK, bench_env, data_dir, summarize_ms, write_results
 from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from odqa.config import load_settings
 from odqa.eval.datasets import ensure_index, load_dataset
 from odqa.eval.significance import randomization_test
-from odqa.models import registry_from_settings
-from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.env import open_runner
 
 RRF_K = 60.0
 RRF_WEIGHTS = (1.0, 2.0)
@@ -59,12 +57,12 @@ def main() -> None:
     console = Console(width=150)
     models = dict(m.split("=", 1) for m in args.model)
 
-    registry = registry_from_settings(load_settings())
     dataset = load_dataset(data_dir() / "squad" / "dev-v1.1-part-a.json", max_queries=args.questions)
     index_dir = WORK / "squad-index"
-    ensure_index(dataset, PipelineEnv(index_dir=index_dir, registry=registry))
+    env = bench_env(index_dir)
+    ensure_index(dataset, env)
     runner = open_runner(
-        PipelineEnv(index_dir=index_dir, registry=registry),
+        env,
         "hybrid",
         {"fusion": {"top_k": args.candidates}},
         warm_up=False,

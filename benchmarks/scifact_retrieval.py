@@ -13,17 +13,17 @@ import argparse
 import json
 import time
 
-from _common import RESULTS, WORK, data_dir, summarize_ms, write_results
+from _common import RESULTS, WORK, bench_env, data_dir, summarize_ms, write_results
 from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
 from odqa.corpus.beir import read_beir_queries
 from odqa.corpus.qrels import read_qrels
+from odqa.eval.datasets import INDEX_OVERRIDES
 from odqa.eval.metrics import evaluate
 from odqa.eval.trec import write_run
-from odqa.models import ModelRegistry
-from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.env import open_runner
 from odqa.pipelines.search import ranking_from_documents
 
 METRICS = ["R@100", "nDCG@10", "MAP", "P@10", "MRR"]
@@ -39,14 +39,12 @@ def main() -> None:
 
     root = data_dir() / "scifact"
     index_dir = WORK / "scifact-index"
-    registry = ModelRegistry(WORK / "models")
+    env = bench_env(index_dir)
     console = Console()
     index_s = None
     if args.reindex or not (index_dir / "manifest.json").exists():
         t0 = time.perf_counter()
-        rep = PipelineEnv(index_dir=index_dir, registry=registry).index(
-            root, fmt="beir", overrides={"splitter": {"unit": "none"}}
-        )
+        rep = env.index(root, fmt="beir", overrides=INDEX_OVERRIDES)
         index_s = time.perf_counter() - t0
         console.print(f"indexed {rep.documents} docs in {index_s:.1f}s")
     queries = read_beir_queries(root / "queries.jsonl", progress=False)
@@ -56,7 +54,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     runs_dir = RESULTS / "runs"
     for name in args.pipelines.split(","):
-        runner = open_runner(PipelineEnv(index_dir=index_dir, registry=registry), name, warm_up=False)
+        runner = open_runner(env, name, warm_up=False)
         t0 = time.perf_counter()
         runner.warm_up()
         warm_s = time.perf_counter() - t0
