@@ -38,6 +38,7 @@ from odqa.eval.datasets import INDEX_OVERRIDES, EvalDataset, ensure_index, load_
 from odqa.eval.pipeline_eval import evaluate_pipeline
 from odqa.eval.report import write_report
 from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.indexing import index_collection
 from odqa.pipelines.loader import graph_roles, parse_overrides
 
 #: name -> (graph, overrides, tagged index?)
@@ -60,8 +61,12 @@ def tagged_index(dataset: EvalDataset, env: PipelineEnv, console: Console) -> Pa
     target = WORK / "squad-ner-index"
     if not (target / "manifest.json").is_file():
         t0 = time.perf_counter()
-        env.replace(index_dir=target).index(
-            dataset.path, fmt=dataset.kind, pipeline="indexing_ner", overrides=INDEX_OVERRIDES
+        index_collection(
+            dataset.path,
+            env=env.replace(index_dir=target),
+            fmt=dataset.kind,
+            pipeline="indexing_ner",
+            overrides=INDEX_OVERRIDES,
         )
         console.print(f"tagged index built in {time.perf_counter() - t0:.0f}s: {target}")
     return target

@@ -24,6 +24,7 @@ from odqa.eval.datasets import INDEX_OVERRIDES
 from odqa.eval.metrics import evaluate
 from odqa.eval.trec import write_run
 from odqa.pipelines.env import open_runner
+from odqa.pipelines.indexing import index_collection
 from odqa.pipelines.search import ranking_from_documents
 
 METRICS = ["R@100", "nDCG@10", "MAP", "P@10", "MRR"]
@@ -44,7 +45,7 @@ def main() -> None:
     index_s = None
     if args.reindex or not (index_dir / "manifest.json").exists():
         t0 = time.perf_counter()
-        rep = env.index(root, fmt="beir", overrides=INDEX_OVERRIDES)
+        rep = index_collection(root, env=env, fmt="beir", overrides=INDEX_OVERRIDES)
         index_s = time.perf_counter() - t0
         console.print(f"indexed {rep.documents} docs in {index_s:.1f}s")
     queries = read_beir_queries(root / "queries.jsonl", progress=False)

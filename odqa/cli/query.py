@@ -53,10 +53,13 @@ def index(
                 },
             }
         }
+    from odqa.pipelines.indexing import index_collection
+
     t0 = time.perf_counter()
     with errors():
-        report = pipeline_env().index(
+        report = index_collection(
             collection,
+            env=pipeline_env(),
             fmt=fmt,  # type: ignore[arg-type]
             pipeline=pipeline,
             overrides=overrides,

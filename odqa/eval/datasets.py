@@ -6,7 +6,7 @@ and the dataset-specific index they are searched in.
   the answer texts; paragraphs are indexed whole (one passage per paragraph), so a passage's
   ``meta["doc_id"]`` is the gold paragraph id of :func:`odqa.corpus.read_squad`.
 
-:func:`ensure_index` builds the index with :meth:`odqa.pipelines.env.PipelineEnv.index` unless
+:func:`ensure_index` builds the index with :func:`odqa.pipelines.indexing.index_collection` unless
 the directory already holds an index of the same collection built the same way (its manifest
 says so), e.g. one made by a benchmark script.
 """
@@ -172,6 +172,8 @@ def ensure_index(dataset: EvalDataset, env: PipelineEnv, *, progress: bool = Tru
     :raises ValueError: ``env.index_dir`` holds an index of another collection (it is never
         replaced silently; delete it or choose another directory).
     """
+    from odqa.pipelines.indexing import index_collection
+
     target = env.index_dir
     if index_matches(target, dataset):
         return False
@@ -180,5 +182,5 @@ def ensure_index(dataset: EvalDataset, env: PipelineEnv, *, progress: bool = Tru
             f"{target} holds an index of another collection (or built another way); "
             f"delete it or choose another index directory for {dataset.path}"
         )
-    env.index(dataset.path, fmt=dataset.kind, overrides=INDEX_OVERRIDES, progress=progress)
+    index_collection(dataset.path, env=env, fmt=dataset.kind, overrides=INDEX_OVERRIDES, progress=progress)
     return True

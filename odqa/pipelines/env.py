@@ -14,13 +14,12 @@ Usage::
     result = runner.run("In what year did Tesla die?")
     result.answers[0].data, result.final_documents, result.stages
 
-    env.index("collection.jsonl")            # the indexing graph, same settings
+    index_collection("collection.jsonl", env=env)   # odqa.pipelines.indexing: same settings
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,9 +31,6 @@ if TYPE_CHECKING:
     from haystack import Pipeline
 
     from odqa.config import Settings
-    from odqa.corpus.load import CollectionFormat
-    from odqa.corpus.types import Problem
-    from odqa.pipelines.indexing import IndexReport
     from odqa.pipelines.runner import QueryRunner
 
 
@@ -114,36 +110,6 @@ class PipelineEnv:
             backend=self.backend,
             es=self.es,
             dense=self.dense,
-        )
-
-    def index(
-        self,
-        collection: str | Path,
-        *,
-        fmt: CollectionFormat = "auto",
-        pipeline: str | Path = "indexing",
-        overrides: dict[str, dict[str, Any]] | None = None,
-        fresh: bool = True,
-        strict: bool = False,
-        chunk_size: int = 20000,
-        progress: bool = True,
-        on_problem: Callable[[Problem], None] | None = None,
-    ) -> IndexReport:
-        """Index ``collection`` into :attr:`index_dir` with the indexing graph ``pipeline`` (see
-        :func:`odqa.pipelines.indexing.index_collection`)."""
-        from odqa.pipelines.indexing import index_collection
-
-        return index_collection(
-            collection,
-            env=self,
-            fmt=fmt,
-            pipeline=pipeline,
-            overrides=overrides,
-            fresh=fresh,
-            strict=strict,
-            chunk_size=chunk_size,
-            progress=progress,
-            on_problem=on_problem,
         )
 
 

@@ -32,13 +32,14 @@ def qa_env(
 ) -> dict[str, str]:
     """Settings (as environment variables) for a real index of the tiny SQuAD set and tiny models."""
     from odqa.pipelines.env import PipelineEnv
+    from odqa.pipelines.indexing import index_collection
 
     work = tmp_path_factory.mktemp("cli")
     registry = ModelRegistry(
         work / "models",
         overrides={"reader": str(trained_reader.output_dir), "reranker": str(trained_reranker.output_dir)},
     )
-    PipelineEnv(index_dir=work / "index", registry=registry).index(tiny_squad, progress=False)
+    index_collection(tiny_squad, env=PipelineEnv(index_dir=work / "index", registry=registry), progress=False)
     return {
         "ODQA_INDEX_DIR": str(work / "index"),
         "ODQA_MODELS_DIR": str(work / "models"),

@@ -28,6 +28,7 @@ from odqa.components.writers.index_writer import IndexWriter
 from odqa.models import ModelRegistry
 from odqa.pipelines.backends import apply_backend, backend_indexing, es_store_dict
 from odqa.pipelines.env import PipelineEnv
+from odqa.pipelines.indexing import index_collection
 from odqa.pipelines.loader import TRUSTED_MODULES, fill, find_pipeline, pipeline_values
 from odqa.pipelines.runner import QueryRunner
 
@@ -180,8 +181,11 @@ def test_one_index_run_writes_es_text_and_faiss_vectors_with_the_same_ids(
 
     es = EsConfig.from_env(index=index_name)
     index_dir = tmp_path / "idx"
-    report = PipelineEnv(index_dir=index_dir, registry=registry).index(
-        collection, overrides=es_overrides(es), progress=False
+    report = index_collection(
+        collection,
+        env=PipelineEnv(index_dir=index_dir, registry=registry),
+        overrides=es_overrides(es),
+        progress=False,
     )
     reader = OdqaElasticsearchDocumentStore(url=es.url, index=index_name, create_index=False)
     assert reader.count_documents() == report.passages == len(faiss_ids(index_dir))
@@ -189,8 +193,11 @@ def test_one_index_run_writes_es_text_and_faiss_vectors_with_the_same_ids(
     assert not (index_dir / "bm25").exists()  # no embedded BM25 index written
 
     # re-indexing the same collection: same ids, no duplicates
-    PipelineEnv(index_dir=index_dir, registry=registry).index(
-        collection, overrides=es_overrides(es), progress=False
+    index_collection(
+        collection,
+        env=PipelineEnv(index_dir=index_dir, registry=registry),
+        overrides=es_overrides(es),
+        progress=False,
     )
     assert reader.count_documents() == report.passages
 
@@ -218,8 +225,12 @@ def test_server_stopped_mid_indexing_then_resumed(
     proxy.down_after_requests = 1  # after the first bulk request the server is gone
     index_dir = tmp_path / "idx"
     with pytest.raises(PipelineRuntimeError, match="again to resume") as err:
-        PipelineEnv(index_dir=index_dir, registry=registry).index(
-            collection, overrides=overrides, chunk_size=3, progress=False
+        index_collection(
+            collection,
+            env=PipelineEnv(index_dir=index_dir, registry=registry),
+            overrides=overrides,
+            chunk_size=3,
+            progress=False,
         )
     cause = err.value.__cause__  # Haystack wraps component errors
     assert isinstance(cause, EsBulkError) and cause.written == 2 and len(cause.unwritten) >= 1
@@ -227,8 +238,12 @@ def test_server_stopped_mid_indexing_then_resumed(
 
     proxy.down_after_requests = None
     proxy.come_back()
-    report = PipelineEnv(index_dir=index_dir, registry=registry).index(
-        collection, overrides=overrides, chunk_size=3, progress=False
+    report = index_collection(
+        collection,
+        env=PipelineEnv(index_dir=index_dir, registry=registry),
+        overrides=overrides,
+        chunk_size=3,
+        progress=False,
     )
     reader = OdqaElasticsearchDocumentStore(url=es_config.url, index=index_name, create_index=False)
     reader.save()

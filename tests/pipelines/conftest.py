@@ -28,9 +28,12 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
 @pytest.fixture(scope="session")
 def small_index(small_squad: Path, registry: ModelRegistry, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from odqa.pipelines.env import PipelineEnv
+    from odqa.pipelines.indexing import index_collection
 
     index_dir = tmp_path_factory.mktemp("index") / "idx"
-    report = PipelineEnv(index_dir=index_dir, registry=registry).index(small_squad, progress=False)
+    report = index_collection(
+        small_squad, env=PipelineEnv(index_dir=index_dir, registry=registry), progress=False
+    )
     assert report.documents > 50 and report.passages >= report.documents
     return index_dir
 

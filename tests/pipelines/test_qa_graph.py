@@ -10,6 +10,7 @@ from haystack.dataclasses import ExtractedAnswer
 
 from odqa.models import ModelRegistry
 from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.indexing import index_collection
 from odqa.pipelines.runner import QueryRunner
 from odqa.train.common import TrainResult
 
@@ -28,7 +29,7 @@ def registry_and_index(
         overrides={"reader": str(trained_reader.output_dir), "reranker": str(trained_reranker.output_dir)},
     )
     index_dir = tmp_path_factory.mktemp("qa") / "index"
-    PipelineEnv(index_dir=index_dir, registry=registry).index(tiny_squad, progress=False)
+    index_collection(tiny_squad, env=PipelineEnv(index_dir=index_dir, registry=registry), progress=False)
     return registry, index_dir
 
 

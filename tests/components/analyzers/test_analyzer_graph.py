@@ -18,6 +18,7 @@ from odqa.components.retrievers.bm25_retriever import EmbeddedBM25Retriever
 from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
 from odqa.models import ModelRegistry
 from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.indexing import index_collection
 from odqa.pipelines.loader import TRUSTED_MODULES, available_pipelines, load_pipeline
 from odqa.pipelines.runner import QueryRunner
 from odqa.train.common import TrainResult
@@ -169,8 +170,11 @@ def test_qa_ner_end_to_end_with_trained_models(
     graph = yaml.safe_load(available_pipelines()["indexing_ner"].read_text())
     graph["components"]["tagger"]["init_parameters"]["progress_bar"] = False
     (work / "indexing_ner.yaml").write_text(yaml.safe_dump(graph), encoding="utf-8")
-    PipelineEnv(index_dir=work / "index", registry=registry).index(
-        tiny_squad, pipeline=work / "indexing_ner.yaml", progress=False
+    index_collection(
+        tiny_squad,
+        env=PipelineEnv(index_dir=work / "index", registry=registry),
+        pipeline=work / "indexing_ner.yaml",
+        progress=False,
     )
     pipe = load_pipeline(
         "qa_ner",
