@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from odqa.cli import demo, evaluation, query
+from odqa.cli import demo, evaluation, query, serve
 from odqa.cli.common import EXIT_ERROR, fail, state
 from odqa.cli.es import es_app
 from odqa.cli.models import models_app
@@ -57,6 +57,7 @@ app.command()(evaluation.compare)
 app.command()(evaluation.report)
 app.add_typer(es_app, name="es")
 app.command()(demo.demo)
+app.command()(serve.serve)
 
 
 def main() -> None:

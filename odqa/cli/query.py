@@ -77,46 +77,6 @@ def index(
 
 
 # ----------------------------------------------------------------------------- ask
-def answers_payload(result: Any) -> list[dict[str, Any]]:
-    """The final answers of a run as JSON-ready dicts (answer, score, doc/passage ids, span, passage)."""
-    from odqa.pipelines.runner import document_id
-
-    out = []
-    for a in result.answers:
-        if a.data is None:
-            continue
-        doc = a.document
-        start, end = (a.document_offset.start, a.document_offset.end) if a.document_offset else (None, None)
-        out.append(
-            {
-                "answer": a.data,
-                "score": round(float(a.score), 4),
-                "doc_id": document_id(doc) if doc else None,
-                "passage_id": doc.id if doc else None,
-                "title": doc.meta.get("title") if doc else None,
-                "span": [start, end],
-                "passage": doc.content if doc else None,
-            }
-        )
-    return out
-
-
-def documents_payload(result: Any) -> list[dict[str, Any]]:
-    """The graph's final passages as JSON-ready dicts."""
-    from odqa.pipelines.runner import document_id
-
-    return [
-        {
-            "passage_id": d.id,
-            "doc_id": document_id(d),
-            "score": d.score,
-            "title": d.meta.get("title"),
-            "passage": d.content,
-        }
-        for d in result.final_documents
-    ]
-
-
 def _index_analyzer(runner: Any) -> str:
     """The text analyzer of the graph's BM25 store (term weights are shown as the index sees them)."""
     for _, component in runner.pipeline.walk():
@@ -192,8 +152,8 @@ def ask(
     startup_s = time.perf_counter() - t0  # loading the graph, its models and stores
     for q in questions:
         result = runner.run(q)
-        answers = answers_payload(result)[:top_k]
-        docs = [] if answers else documents_payload(result)[:top_k]
+        answers = result.answer_dicts()[:top_k]
+        docs = [] if answers else result.passage_dicts()[:top_k]
         if as_json:
             payload = {
                 "question": q,

@@ -70,6 +70,25 @@ def _parse_params(params: list[str] | None) -> dict[str, Any]:
     return out
 
 
+#: the options every `odqa train` command has, passed on as config fields (``param``: ``--param``)
+LOOP_OPTIONS = (
+    "output_dir",
+    "base_model",
+    "epochs",
+    "max_steps",
+    "lora",
+    "resume",
+    "minutes",
+    "precision",
+    "param",
+)
+
+
+def _loop_options(values: dict[str, Any]) -> dict[str, Any]:
+    """The shared options out of a command's arguments (its ``locals()``)."""
+    return {name: values[name] for name in LOOP_OPTIONS}
+
+
 def _train_common(role: str, recipe: str, overrides: dict[str, Any], **loop: Any) -> None:
     """Train ``role`` with recipe ``recipe``, its own ``overrides`` and the shared ``loop`` options."""
     _with_tcmalloc()
@@ -153,15 +172,7 @@ def train_reader(
             dev_file=dev_file,
             max_examples=max_examples,
         ),
-        output_dir=output_dir,
-        base_model=base_model,
-        epochs=epochs,
-        max_steps=max_steps,
-        lora=lora,
-        resume=resume,
-        minutes=minutes,
-        precision=precision,
-        param=param,
+        **_loop_options(locals()),
     )
 
 
@@ -189,15 +200,7 @@ def train_reranker(
         dict(
             squad_questions=max_examples,
         ),
-        output_dir=output_dir,
-        base_model=base_model,
-        epochs=epochs,
-        max_steps=max_steps,
-        lora=lora,
-        resume=resume,
-        minutes=minutes,
-        precision=precision,
-        param=param,
+        **_loop_options(locals()),
     )
 
 
@@ -237,13 +240,5 @@ def train_ner(
             test_file=test_file,
             max_sentences=max_examples,
         ),
-        output_dir=output_dir,
-        base_model=base_model,
-        epochs=epochs,
-        max_steps=max_steps,
-        lora=lora,
-        resume=resume,
-        minutes=minutes,
-        precision=precision,
-        param=param,
+        **_loop_options(locals()),
     )

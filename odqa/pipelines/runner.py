@@ -26,33 +26,79 @@ class _TimingSpan(Span):
 
 
 class StageTimer(Tracer):
-    """A Haystack tracer that records the wall time of each component run (seconds)."""
+    """A Haystack tracer that records the wall time of each component run (seconds), per thread, so
+    that runs in several threads (the REST API's worker pool) keep their timings apart. A tracer
+    installed before it (OpenTelemetry, Datadog...) still receives every span."""
 
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
+    def __init__(self, inner: Tracer | None = None) -> None:
+        self.inner = inner
         self._local = threading.local()
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """This thread's recordings since :meth:`start`."""
+        if not hasattr(self._local, "timings"):
+            self._local.timings = {}
+        return self._local.timings
+
+    def start(self) -> dict[str, float]:
+        """Start recording a run in this thread; returns the dict the timings go to."""
+        self._local.timings = {}
+        return self._local.timings
 
     @contextlib.contextmanager
     def trace(
         self, operation_name: str, tags: dict[str, Any] | None = None, parent_span: Span | None = None
     ) -> Iterator[Span]:
-        span = _TimingSpan()
         t0 = time.perf_counter()
-        self._local.span = span
-        try:
-            yield span
-        finally:
-            if operation_name == "haystack.component.run" and tags:
-                name = str(tags.get("haystack.component.name"))
-                self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+        outer = contextlib.ExitStack()
+        with outer:
+            if self.inner is not None:
+                span: Span = outer.enter_context(self.inner.trace(operation_name, tags, parent_span))
+            else:
+                span = _TimingSpan()
+            self._local.span = span
+            try:
+                yield span
+            finally:
+                if operation_name == "haystack.component.run" and tags:
+                    name = str(tags.get("haystack.component.name"))
+                    self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
     def current_span(self) -> Span | None:
         return getattr(self._local, "span", None)
 
 
+_timer_lock = threading.Lock()
+
+
+def stage_timer() -> StageTimer:
+    """The process-wide :class:`StageTimer`, installed as Haystack's tracer on first use (wrapping
+    whatever tracer was installed before)."""
+    with _timer_lock:
+        current = tracing.tracer.actual_tracer
+        if isinstance(current, StageTimer):
+            return current
+        inner = None if not tracing.is_tracing_enabled() else current
+        timer = StageTimer(inner)
+        tracing.enable_tracing(timer)
+        return timer
+
+
 def document_id(passage: Any) -> str:
     """The id of the document a passage came from (``meta['doc_id']``; the passage id when absent)."""
     return str(passage.meta.get("doc_id", passage.id))
+
+
+def passage_dict(passage: Any) -> dict[str, Any]:
+    """A passage as a JSON-ready dict (``passage_id``, ``doc_id``, ``score``, ``title``, ``passage``)."""
+    return {
+        "passage_id": passage.id,
+        "doc_id": document_id(passage),
+        "score": None if passage.score is None else round(float(passage.score), 4),
+        "title": passage.meta.get("title"),
+        "passage": passage.content,
+    }
 
 
 def graph_order(pipeline: Pipeline) -> list[str]:
@@ -112,6 +158,32 @@ class RunResult:
         name = self.documents_from
         return [] if name is None else list(self.outputs[name]["documents"])
 
+    def answer_dicts(self) -> list[dict[str, Any]]:
+        """The final answers as JSON-ready dicts: ``answer``, ``score``, ``doc_id``, ``passage_id``,
+        ``title``, ``span`` (character offsets in ``passage``) and ``passage``."""
+        out = []
+        for a in self.answers:
+            if a.data is None:
+                continue
+            doc, offset = a.document, a.document_offset
+            out.append(
+                {
+                    "answer": a.data,
+                    "score": round(float(a.score), 4),
+                    "doc_id": document_id(doc) if doc else None,
+                    "passage_id": doc.id if doc else None,
+                    "title": doc.meta.get("title") if doc else None,
+                    "span": [offset.start, offset.end] if offset else [None, None],
+                    "passage": doc.content if doc else None,
+                }
+            )
+        return out
+
+    def passage_dicts(self) -> list[dict[str, Any]]:
+        """The final passages as JSON-ready dicts: ``passage_id``, ``doc_id``, ``score``, ``title``,
+        ``passage``."""
+        return [passage_dict(d) for d in self.final_documents]
+
     def documents_by_stage(self) -> dict[str, list[Any]]:
         """``{stage: passages}`` for every stage that output ``documents``, in graph order."""
         return {name: list(s["documents"]) for name, s in self.stages if s.get("documents") is not None}
@@ -160,14 +232,9 @@ class QueryRunner:
         }
         for comp, extra in (params or {}).items():
             data.setdefault(comp, {}).update(extra)
-        timer = StageTimer()
-        previous = tracing.tracer.actual_tracer
-        tracing.enable_tracing(timer)
+        timings = stage_timer().start()
         t0 = time.perf_counter()
-        try:
-            outputs = self.pipeline.run(data, include_outputs_from=set(self.order))
-        finally:
-            tracing.tracer.actual_tracer = previous
+        outputs = self.pipeline.run(data, include_outputs_from=set(self.order))
         return RunResult(
-            outputs=outputs, timings=timer.timings, total_s=time.perf_counter() - t0, order=self.order
+            outputs=outputs, timings=dict(timings), total_s=time.perf_counter() - t0, order=self.order
         )

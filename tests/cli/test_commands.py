@@ -239,3 +239,40 @@ def test_es_check_reports_a_server_that_is_down(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     code, _, out = invoke({"ELASTICSEARCH_URL": f"http://127.0.0.1:{port}"}, "es", "check")
     assert code == 1 and f"127.0.0.1:{port}" in out
+
+
+def test_serve_starts_answers_and_refuses_a_missing_index(
+    retrieval_env: dict[str, str], tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    code, _, out = invoke({"ODQA_INDEX_DIR": str(tmp_path / "none")}, "serve", "--pipeline", "bm25")
+    assert code == 4 and "no index at" in out
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, **retrieval_env, "ODQA_NO_TCMALLOC": "1"}
+    cmd = [sys.executable, "-m", "odqa.cli", "serve", "--port", str(port), "--pipeline", "bm25"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "odqa serve did not become ready"
+            time.sleep(0.3)
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/search", json={"query": "Warsaw", "top_k": 1}, timeout=60)
+        assert r.status_code == 200 and len(r.json()["passages"]) == 1
+        assert "<title>odqa" in httpx.get(f"http://127.0.0.1:{port}/").text
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert f"odqa serving bm25 on http://127.0.0.1:{port}/" in " ".join(out.split())
