@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     es_verify_certs: bool | None = None
     es_request_timeout: float | None = None
     device: str = Field(default="auto", description="auto | cpu | cuda | cuda:N")
+    trust_pipelines: bool = Field(
+        default=False, description="Run graph files naming classes outside odqa/Haystack (they are code)."
+    )
     # Model roles: a local path or a hub id; None = odqa's offline default for the role.
     embedder_model: str | None = None
     reranker_model: str | None = None

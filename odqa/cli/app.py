@@ -36,10 +36,23 @@ def _main(
         str | None,
         typer.Option(help="BM25 side: embedded | elasticsearch (ODQA_BACKEND, ELASTICSEARCH_URL)."),
     ] = None,
+    trust_pipeline: Annotated[
+        bool | None,
+        typer.Option(
+            "--trust-pipeline",
+            help="Run a graph file that names classes outside odqa/Haystack or keeps stores outside "
+            "the index directory: a pipeline file is code (ODQA_TRUST_PIPELINES).",
+        ),
+    ] = None,
 ) -> None:
     try:
         state.settings = load_settings(
-            config, index_dir=index_dir, models_dir=models_dir, device=device, backend=backend
+            config,
+            index_dir=index_dir,
+            models_dir=models_dir,
+            device=device,
+            backend=backend,
+            trust_pipelines=trust_pipeline,
         )
     except (OSError, ValueError) as e:
         fail(str(e), EXIT_ERROR)

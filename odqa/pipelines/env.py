@@ -48,6 +48,8 @@ class PipelineEnv:
     :param backend: the BM25 side, ``embedded`` or ``elasticsearch``.
     :param es: Elasticsearch connection settings (``None``: the ``ELASTICSEARCH_*`` environment).
     :param dense: the dense side, ``faiss`` or ``elasticsearch`` (kNN).
+    :param trust_pipelines: run graph files that name classes outside odqa/Haystack or keep stores
+        outside the index directory (``--trust-pipeline``; a pipeline file is code).
     """
 
     index_dir: Path
@@ -56,6 +58,7 @@ class PipelineEnv:
     backend: str = "embedded"
     es: EsConfig | None = None
     dense: str = "faiss"
+    trust_pipelines: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings, **changes: Any) -> PipelineEnv:
@@ -75,6 +78,7 @@ class PipelineEnv:
             backend=settings.backend,
             es=es,
             dense=settings.dense_backend,
+            trust_pipelines=settings.trust_pipelines,
         )
         return env.replace(**changes) if changes else env
 
@@ -110,6 +114,7 @@ class PipelineEnv:
             backend=self.backend,
             es=self.es,
             dense=self.dense,
+            trust=self.trust_pipelines,
         )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,68 @@ def _object_from_dict(value: Any) -> Any:
     return value
 
 
+class UntrustedPipelineError(PipelineError):
+    """A pipeline file names code or files outside what odqa trusts (``--trust-pipeline`` allows it)."""
+
+
+def _serialised_objects(value: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every ``{"type": ..., "init_parameters": ...}`` inside ``value``, with where it sits."""
+    if isinstance(value, dict):
+        if isinstance(value.get("type"), str):
+            yield where, value
+        for key, inner in value.items():
+            yield from _serialised_objects(inner, f"{where}.{key}" if key != "init_parameters" else where)
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _serialised_objects(inner, f"{where}[{i}]")
+
+
+def check_trust(
+    data: dict[str, Any],
+    source: str,
+    index_dir: str | Path,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> set[str]:
+    """Refuse a graph that names a class outside :data:`TRUSTED_MODULES` or points a store's
+    ``path`` outside ``index_dir``: a pipeline file is code. Returns the modules it names.
+
+    :raises UntrustedPipelineError: naming the file, the component and ``--trust-pipeline``.
+    """
+    root = Path(index_dir).resolve()
+    modules: set[str] = set()
+    hint = "a pipeline file is code: run it only if you trust it, with --trust-pipeline"
+    parts = [(name, comp) for name, comp in data.get("components", {}).items()]
+    parts += [(name, {"init_parameters": params}) for name, params in (overrides or {}).items()]
+    for name, comp in parts:
+        for where, obj in _serialised_objects(comp, name):
+            type_name = str(obj["type"])
+            modules.add(type_name.rpartition(".")[0])
+            if type_name.split(".")[0] not in TRUSTED_MODULES:
+                raise UntrustedPipelineError(
+                    f"{source}: component {name!r} ({where}) names {type_name!r}, outside "
+                    f"{', '.join(TRUSTED_MODULES)}; {hint}"
+                )
+            params = obj.get("init_parameters") or {}
+            for key in ("path", "index_path"):
+                value = params.get(key)
+                if isinstance(value, str) and not Path(value).resolve().is_relative_to(root):
+                    raise UntrustedPipelineError(
+                        f"{source}: component {name!r} ({where}) keeps its store at {value!r}, outside "
+                        f"the index directory {root}; {hint}"
+                    )
+    return modules
+
+
+def _all_modules(data: dict[str, Any], overrides: dict[str, dict[str, Any]] | None) -> set[str]:
+    parts = [*data.get("components", {}).items()]
+    parts += [(name, {"init_parameters": params}) for name, params in (overrides or {}).items()]
+    return {
+        str(obj["type"]).rpartition(".")[0]
+        for name, comp in parts
+        for _, obj in _serialised_objects(comp, name)
+    }
+
+
 def pre_init_callbacks(
     overrides: dict[str, dict[str, Any]] | None = None, device: ComponentDevice | None = None
 ) -> DeserializationCallbacks:
@@ -165,6 +228,9 @@ def pre_init_callbacks(
     def pre_init(name: str, cls: type, init_params: dict[str, Any]) -> None:
         for key, value in (overrides or {}).get(name, {}).items():
             init_params[key] = _object_from_dict(value)
+        top_k = init_params.get("top_k")
+        if isinstance(top_k, int) and not isinstance(top_k, bool) and top_k < 1:
+            raise PipelineError(f"component {name!r}: top_k must be >= 1, got {top_k}")
         takes_device = "device" in inspect.signature(cls.__init__).parameters  # type: ignore[misc]
         if device is not None and takes_device and init_params.get("device") is None:
             init_params["device"] = device
@@ -183,6 +249,7 @@ def load_pipeline(
     backend: str = "embedded",
     es: EsConfig | None = None,
     dense: str = "faiss",
+    trust: bool = False,
 ) -> Pipeline:
     """Load a graph by name or path, filled in for ``index_dir`` and the registry's models.
 
@@ -196,6 +263,8 @@ def load_pipeline(
     :param backend: ``embedded`` or ``elasticsearch`` (the BM25 side; see :mod:`odqa.pipelines.backends`).
     :param es: Elasticsearch connection settings (default: ``ELASTICSEARCH_*`` environment).
     :param dense: ``faiss`` or ``elasticsearch`` (kNN) for the dense side.
+    :param trust: run a graph that names classes outside :data:`TRUSTED_MODULES` or keeps a store
+        outside ``index_dir`` (``--trust-pipeline``); otherwise it is refused (:func:`check_trust`).
     :raises PipelineError: unknown name, unknown placeholder, YAML error, unknown component.
     :raises odqa.models.ModelUnavailableError: a model the graph needs is missing.
     """
@@ -217,11 +286,18 @@ def load_pipeline(
             raise PipelineError(
                 f"{path}: override names unknown component {comp!r}; have {sorted(data['components'])}"
             )
+    allowed = list(TRUSTED_MODULES)
+    if trust:
+        allowed += sorted(m for m in _all_modules(data, overrides) if m)
+    else:
+        check_trust(data, str(path), index_dir, overrides)
     if isinstance(device, str):
         device = None if device == "auto" else ComponentDevice.from_str(device)
     try:
         return Pipeline.from_dict(
-            data, callbacks=pre_init_callbacks(overrides, device), allowed_modules=list(TRUSTED_MODULES)
+            data, callbacks=pre_init_callbacks(overrides, device), allowed_modules=allowed
         )
+    except PipelineError:
+        raise
     except Exception as e:  # Haystack raises several types; name the file
         raise PipelineError(f"{path}: cannot build pipeline: {e}") from e

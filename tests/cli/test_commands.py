@@ -276,3 +276,12 @@ def test_serve_starts_answers_and_refuses_a_missing_index(
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert f"odqa serving bm25 on http://127.0.0.1:{port}/" in " ".join(out.split())
+
+
+def test_bad_graph_settings_exit_1_naming_the_problem(retrieval_env: dict[str, str], tmp_path: Path) -> None:
+    code, _, out = invoke(retrieval_env, "ask", "Who?", "--pipeline", "bm25", "--set", "bm25.top_k=-5")
+    assert code == 1 and "top_k must be >= 1, got -5" in out
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text("components:\n  evil:\n    type: os.system\nconnections: []\n", encoding="utf-8")
+    code, _, out = invoke(retrieval_env, "ask", "Who?", "--pipeline", hostile)
+    assert code == 1 and "'evil'" in out and "--trust-pipeline" in out

@@ -62,6 +62,8 @@ class FusionJoiner:
             )
         if rrf_k < 0:
             raise ValueError(f"rrf_k must be >= 0, got {rrf_k}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"top_k must be >= 1 or None, got {top_k}")
         unknown = set(weights or {}) - set(self.sources)
         if unknown:
             raise ValueError(f"weights name unknown sources {sorted(unknown)}; sources are {self.sources}")

@@ -61,6 +61,8 @@ class OdqaExtractiveReader(TransformersExtractiveReader):
     ) -> None:
         if max_answer_length is not None and max_answer_length < 1:
             raise ValueError(f"max_answer_length must be >= 1 or None, got {max_answer_length}")
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
         # explicit base calls: @component rebuilds the class, which breaks zero-argument super()
         TransformersExtractiveReader.__init__(
             self,

@@ -37,6 +37,8 @@ class EmbeddedBM25Retriever:
     ) -> None:
         if not isinstance(document_store, EmbeddedBM25DocumentStore):
             raise ValueError("document_store must be an EmbeddedBM25DocumentStore")
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
         self.document_store = document_store
         self.top_k = top_k
         self.filters = filters or {}

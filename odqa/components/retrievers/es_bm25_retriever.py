@@ -57,6 +57,8 @@ class ElasticsearchBM25Retriever:
     ) -> None:
         if not isinstance(document_store, OdqaElasticsearchDocumentStore):
             raise ValueError("document_store must be an OdqaElasticsearchDocumentStore")
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
         self.document_store = document_store
         self.top_k = top_k
         self.fields = list(fields) if fields else list(PARITY_FIELDS)

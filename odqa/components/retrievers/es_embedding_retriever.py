@@ -42,6 +42,8 @@ class ElasticsearchEmbeddingRetriever:
     ) -> None:
         if not isinstance(document_store, OdqaElasticsearchDocumentStore):
             raise ValueError("document_store must be an OdqaElasticsearchDocumentStore")
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
         self.document_store = document_store
         self.top_k = top_k
         self.num_candidates = num_candidates
