@@ -20,7 +20,6 @@ from odqa.cli.common import (
     fail,
     open_graph,
     pipeline_env,
-    settings,
 )
 
 
@@ -48,7 +47,7 @@ def index(
             "document_store": {
                 "type": "odqa.components.stores.faiss_document_store.OdqaFAISSDocumentStore",
                 "init_parameters": {
-                    "path": str(settings().index_dir / "faiss"),
+                    "path": "${index_dir}/faiss",  # the directory being built (a fresh run builds beside)
                     "index_string": faiss_index,
                 },
             }

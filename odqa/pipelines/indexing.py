@@ -32,6 +32,18 @@ class IndexReport:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _fill_index_dir(value: Any, index_dir: Path) -> Any:
+    """``overrides`` with ``${index_dir}`` in its strings replaced by the directory being written
+    (a fresh index is built beside the target and swapped in at the end)."""
+    if isinstance(value, str):
+        return value.replace("${index_dir}", str(index_dir))
+    if isinstance(value, dict):
+        return {k: _fill_index_dir(v, index_dir) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_index_dir(v, index_dir) for v in value]
+    return value
+
+
 def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
     while chunk := list(itertools.islice(it, size)):
         yield chunk
@@ -67,7 +79,7 @@ def index_collection(
     docs = read_collection(collection, fmt, strict=strict, on_problem=record, progress=progress)
 
     def run_into(work_dir: Path) -> None:
-        pipe = env.replace(index_dir=work_dir).load(pipeline, overrides)
+        pipe = env.replace(index_dir=work_dir).load(pipeline, _fill_index_dir(overrides, work_dir))
         pipe.warm_up()
         with backend_indexing(pipe, fresh=fresh):
             for chunk in _chunks(iter(docs), chunk_size):

@@ -57,15 +57,19 @@ class StageTimer(Tracer):
                 span: Span = outer.enter_context(self.inner.trace(operation_name, tags, parent_span))
             else:
                 span = _TimingSpan()
+            previous = getattr(self._local, "span", None)
             self._local.span = span
             try:
                 yield span
             finally:
+                self._local.span = previous
                 if operation_name == "haystack.component.run" and tags:
                     name = str(tags.get("haystack.component.name"))
                     self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
     def current_span(self) -> Span | None:
+        if self.inner is not None:
+            return self.inner.current_span()
         return getattr(self._local, "span", None)
 
 

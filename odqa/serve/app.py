@@ -24,6 +24,7 @@ Usage::
 
 # no `from __future__ import annotations`: FastAPI reads the route signatures (and the local
 # `Ready` dependency alias) at run time
+import asyncio
 import json
 import logging
 import secrets
@@ -42,7 +43,7 @@ from fastapi.staticfiles import StaticFiles
 
 from odqa.pipelines.env import PipelineEnv
 from odqa.pipelines.runner import RunResult, passage_dict
-from odqa.serve.engine import BadParams, Busy, Engine, UnknownPipeline
+from odqa.serve.engine import BadParams, Busy, Engine, NotReady, UnknownPipeline
 from odqa.serve.feedback import FeedbackError, FeedbackStore
 from odqa.serve.followup import resolve_followup
 from odqa.serve.schemas import (
@@ -78,7 +79,7 @@ def _run_params(
     engine: Engine, pipeline: str, top_k: int, depth: int | None, params: dict[str, dict[str, int]]
 ) -> dict[str, dict[str, Any]]:
     merged = engine.check_params(pipeline, params)
-    order = engine.runner(pipeline).order
+    order = engine.runner(pipeline).order  # opened by the caller (Engine.open)
     if depth is not None and "fusion" in order:
         merged.setdefault("fusion", {}).setdefault("top_k", depth)
     if "reader" in order:
@@ -101,8 +102,7 @@ def create_app(
     feedback = FeedbackStore(feedback_path or env.index_dir.parent / "feedback.jsonl")
     state: dict[str, Any] = {"error": None}
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    def start() -> None:
         t0 = time.perf_counter()
         try:
             engine.start()
@@ -110,7 +110,13 @@ def create_app(
         except Exception as e:  # the server still answers /health and says why /ready is not
             state["error"] = f"{type(e).__name__}: {e}"
             log.error("not ready: %s", state["error"])
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # load in the background: /health answers at once, /ready says "loading" until done
+        loading = asyncio.create_task(asyncio.to_thread(start))
         yield
+        await loading
         engine.stop()
 
     app = FastAPI(
@@ -130,10 +136,9 @@ def create_app(
     ) -> None:
         if api_key is None:
             return
-        given = x_api_key or (
-            authorization[7:] if authorization and authorization.startswith("Bearer ") else None
-        )
-        if given is None or not secrets.compare_digest(given, api_key):
+        scheme, _, token = (authorization or "").partition(" ")
+        given = x_api_key or (token.strip() if scheme.lower() == "bearer" else None)
+        if given is None or not secrets.compare_digest(given.encode("utf-8", "replace"), api_key.encode()):
             raise HTTPException(401, "missing or wrong API key (Authorization: Bearer <key> or X-API-Key)")
 
     def ready_engine() -> Engine:
@@ -153,6 +158,10 @@ def create_app(
     @app.exception_handler(UnknownPipeline)
     async def unknown(_: Request, e: UnknownPipeline) -> JSONResponse:
         return JSONResponse({"detail": e.args[0]}, status_code=404)
+
+    @app.exception_handler(NotReady)
+    async def not_ready(_: Request, e: NotReady) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(BadParams)
     async def bad_params(_: Request, e: BadParams) -> JSONResponse:
@@ -185,6 +194,7 @@ def create_app(
     async def ask(body: AskRequest, eng: Ready) -> AskResponse:
         """Answer a question: extractive answers with their spans, passages and documents."""
         pipeline = body.pipeline or eng.default
+        await eng.open(pipeline)
         interpreted = resolve_followup(body.question, body.previous)
         question = interpreted or body.question
         params = _run_params(eng, pipeline, body.top_k, body.depth, body.params)
@@ -204,7 +214,12 @@ def create_app(
     async def search(body: SearchRequest, eng: Ready) -> SearchResponse:
         """The graph's final ranked passages for a query."""
         pipeline = body.pipeline or eng.default
+        runner = await eng.open(pipeline)
         params = eng.check_params(pipeline, body.params)
+        # the last stage that ranks passages returns top_k of them (a reader, if any, is skipped)
+        last = [c for c in runner.order if c in ("bm25", "dense", "fusion", "entity_filter", "ranker")]
+        if last:
+            params.setdefault(last[-1], {}).setdefault("top_k", body.top_k)
         result = await eng.run(pipeline, body.query, params)
         return SearchResponse(
             query=body.query,
@@ -214,10 +229,10 @@ def create_app(
             total_ms=round(result.total_s * 1000, 1),
         )
 
-    @app.get("/v1/documents/{doc_id}", dependencies=[Auth], tags=["qa"])
-    def document(doc_id: str, eng: Ready) -> list[PassageOut]:
+    @app.get("/v1/documents/{doc_id:path}", dependencies=[Auth], tags=["qa"])
+    async def document(doc_id: str, eng: Ready) -> list[PassageOut]:
         """The passages of a document (or the passage with this id), in document order."""
-        found = eng.documents(eng.default, doc_id)
+        found = await eng.call(eng.documents, eng.default, doc_id)
         if not found:
             raise HTTPException(404, f"no document or passage {doc_id!r} in the index")
         return [PassageOut(**passage_dict(d)) for d in found]
@@ -249,8 +264,15 @@ def create_app(
         with its sources (``stream: true`` sends it as server-sent events)."""
         question, previous = _chat_turns(body)
         if not question or len(question) > 1000:
-            raise HTTPException(422, "the last user message must hold a question of 1 to 1000 characters")
+            return _openai_error(422, "the last user message must hold a question of 1 to 1000 characters")
+        if body.model not in (*eng.pipelines, "odqa"):
+            return _openai_error(
+                404,
+                f"model {body.model!r} does not exist; models: {', '.join(eng.pipelines)}",
+                "model_not_found",
+            )
         pipeline = body.model if body.model in eng.pipelines else eng.default
+        await eng.open(pipeline)
         interpreted = resolve_followup(question, previous)
         result = await eng.run(pipeline, interpreted or question, _run_params(eng, pipeline, 3, None, {}))
         text = _reply(result, interpreted)
@@ -275,7 +297,11 @@ def create_app(
                     "odqa": {"answers": sources, "interpreted_as": interpreted},
                 }
             )
-        return StreamingResponse(_sse(cid, created, pipeline, text), media_type="text/event-stream")
+        return StreamingResponse(
+            _sse(cid, created, pipeline, text),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -285,6 +311,12 @@ def create_app(
     app.state.engine = engine
     app.state.feedback = feedback
     return app
+
+
+def _openai_error(status: int, message: str, code: str | None = None) -> JSONResponse:
+    """An error in OpenAI's shape (``{"error": {"message", "type", "code"}}``)."""
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status)
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from odqa.pipelines.env import PipelineEnv, open_runner
 from odqa.pipelines.loader import describe, find_pipeline
 from odqa.pipelines.runner import QueryRunner, RunResult
-from odqa.serve.schemas import ALLOWED_PARAMS
+from odqa.serve.schemas import ALLOWED_PARAMS, MAX_DEPTH
 
 
 class Busy(RuntimeError):
@@ -37,6 +37,10 @@ class Busy(RuntimeError):
 
 class UnknownPipeline(KeyError):
     """A request named a graph this server does not serve."""
+
+
+class NotReady(RuntimeError):
+    """A served graph could not be opened (missing model or index, bad graph); the message says why."""
 
 
 class BadParams(ValueError):
@@ -77,7 +81,7 @@ class Engine:
         return self.pipelines[0]
 
     def start(self) -> None:
-        """Open the default graph (models loaded, stores opened) and start the pool."""
+        """Start the pool, then open the default graph (models loaded, stores opened)."""
         self._slots = threading.BoundedSemaphore(self.workers + self.queue)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="odqa-worker")
         self.runner(self.default)
@@ -106,6 +110,18 @@ class Engine:
                 self._runners[name] = open_runner(self.env, name)
             return self._runners[name]
 
+    async def open(self, name: str | None) -> QueryRunner:
+        """:meth:`runner` off the event loop (opening a graph loads models); failures are
+        :class:`NotReady` (a 503), an unknown name :class:`UnknownPipeline`."""
+        if (name or self.default) in self._runners:
+            return self._runners[name or self.default]
+        try:
+            return await asyncio.to_thread(self.runner, name)
+        except UnknownPipeline:
+            raise
+        except Exception as e:
+            raise NotReady(f"cannot open pipeline {name!r}: {e}") from e
+
     def describe(self, name: str) -> dict[str, Any]:
         components = self._runners[name].order if name in self._runners else []
         return {
@@ -117,8 +133,8 @@ class Engine:
         }
 
     def check_params(self, name: str, params: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
-        """``params`` if every one is allowed and names a component of graph ``name``."""
-        runner = self.runner(name)
+        """``params`` if every one is allowed and names a component of graph ``name`` (opened)."""
+        runner = self._runners[name]
         for comp, values in params.items():
             if comp not in runner.order:
                 raise BadParams(
@@ -128,8 +144,8 @@ class Engine:
                 if key not in ALLOWED_PARAMS.get(comp, ()):
                     allowed = ", ".join(f"{c}.{p}" for c, ps in ALLOWED_PARAMS.items() for p in ps)
                     raise BadParams(f"{comp}.{key} cannot be set per request; allowed: {allowed}")
-                if not 1 <= int(value) <= 200:
-                    raise BadParams(f"{comp}.{key} must be between 1 and 200, got {value}")
+                if not 1 <= int(value) <= MAX_DEPTH:
+                    raise BadParams(f"{comp}.{key} must be between 1 and {MAX_DEPTH}, got {value}")
         return {c: dict(v) for c, v in params.items()}
 
     def _run_sync(self, name: str, question: str, params: dict[str, dict[str, Any]]) -> RunResult:
@@ -139,16 +155,17 @@ class Engine:
 
     async def run(self, name: str | None, question: str, params: dict[str, dict[str, Any]]) -> RunResult:
         """Run graph ``name`` on a worker; :class:`Busy` when no slot is free right now."""
+        return await self.call(self._run_sync, name or self.default, question, params)
+
+    async def call(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` on a worker of the bounded pool; :class:`Busy` when no slot is free now."""
         if self._slots is None or self._pool is None:
             raise RuntimeError("the engine is not started")
         if not self._slots.acquire(blocking=False):
             waiting = self.workers + self.queue
             raise Busy(max(1, round(self._seconds_per_run * waiting / self.workers)))
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._pool, self._run_sync, name or self.default, question, params
-            )
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
         finally:
             self._slots.release()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from odqa.serve.schemas import PreviousTurn
+from odqa.serve.schemas import MAX_QUESTION_CHARS, PreviousTurn
 
 PERSON = {"he": "", "she": "", "him": "", "her": "'s", "his": "'s", "they": "", "them": "", "their": "'s"}
 THING = {"it": "", "its": "'s"}
@@ -63,5 +63,6 @@ def resolve_followup(question: str, previous: PreviousTurn | None) -> str | None
             suffix = (
                 "'s" if after[:1].isalpha() and not after.lower().startswith(("in ", "on ", "at ")) else ""
             )
-        return question[: m.start()] + referent + suffix + question[m.end() :]
+        rewritten = question[: m.start()] + referent + suffix + question[m.end() :]
+        return rewritten if len(rewritten) <= MAX_QUESTION_CHARS else None
     return None

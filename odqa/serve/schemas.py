@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,9 @@ ALLOWED_PARAMS: dict[str, tuple[str, ...]] = {
     "reader": ("top_k",),
 }
 MAX_QUESTION_CHARS = 1000
+#: the most passages a request may send on from a stage (``depth``, ``params`` top_k)
+MAX_DEPTH = 100
+Entity = Annotated[str, Field(max_length=200)]
 
 
 class Strict(BaseModel):
@@ -27,7 +30,7 @@ class PreviousTurn(Strict):
 
     question: str = Field(max_length=MAX_QUESTION_CHARS)
     answer: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS)
-    entities: list[str] = Field(default_factory=list, max_length=50)
+    entities: list[Entity] = Field(default_factory=list, max_length=50)
 
 
 class AskRequest(Strict):
@@ -45,7 +48,7 @@ class AskRequest(Strict):
         default=None, description="a served graph (GET /v1/pipelines); default: the first"
     )
     top_k: int = Field(default=3, ge=1, le=20, description="answers (or passages) returned")
-    depth: int | None = Field(default=None, ge=1, le=100, description="passages fusion passes on")
+    depth: int | None = Field(default=None, ge=1, le=MAX_DEPTH, description="passages fusion passes on")
     params: dict[str, dict[str, int]] = Field(default_factory=dict)
     previous: PreviousTurn | None = Field(default=None, description="resolve he/she/it... from this turn")
 
@@ -121,8 +124,8 @@ class FeedbackIn(Strict):
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")  # OpenAI clients send name, tool fields...
 
-    role: str
-    content: str | list[dict[str, Any]] | None = None
+    role: str = Field(max_length=50)
+    content: Annotated[str, Field(max_length=100_000)] | list[dict[str, Any]] | None = None
 
 
 class ChatRequest(BaseModel):
@@ -131,5 +134,5 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = "odqa"
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False

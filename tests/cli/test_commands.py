@@ -285,3 +285,16 @@ def test_bad_graph_settings_exit_1_naming_the_problem(retrieval_env: dict[str, s
     hostile.write_text("components:\n  evil:\n    type: os.system\nconnections: []\n", encoding="utf-8")
     code, _, out = invoke(retrieval_env, "ask", "Who?", "--pipeline", hostile)
     assert code == 1 and "'evil'" in out and "--trust-pipeline" in out
+
+
+def test_index_with_a_faiss_factory_string_keeps_the_dense_index(tiny_squad: Path, tmp_path: Path) -> None:
+    """`--faiss-index` used to point the writer at the live index directory, which the fresh
+    build then replaced: the new index had no FAISS part and dense search returned nothing."""
+    env = {"ODQA_INDEX_DIR": str(tmp_path / "index"), "ODQA_MODELS_DIR": str(tmp_path / "models")}
+    for _ in range(2):  # the second run replaces an existing index
+        code, _, out = invoke(env, "index", tiny_squad, "--faiss-index", "HNSW32")
+        assert code == 0, out
+    manifest = json.loads((tmp_path / "index" / "faiss" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["index_string"] == "HNSW32" and manifest["vectors"] == manifest["documents"] > 0
+    code, stdout, out = invoke(env, "ask", "Where did Tesla move?", "--pipeline", "dense", "--json")
+    assert code == 0 and json.loads(stdout.strip().splitlines()[-1])["documents"], out

@@ -49,6 +49,10 @@ def test_device_reaches_every_component_that_takes_one_ner_included(
     assert again.get_component("answer_prior").device == cpu  # type: ignore[attr-defined]
     auto = PipelineEnv(index_dir=tmp_path, registry=full_registry).load("qa_ner")
     assert auto.get_component("analyzer").device is None  # type: ignore[attr-defined]
+    as_text = PipelineEnv(index_dir=tmp_path, registry=full_registry).load(
+        "qa_ner", {"analyzer": {"device": "cpu"}}
+    )
+    assert as_text.get_component("analyzer").device == cpu  # type: ignore[attr-defined]
 
 
 def test_overrides_go_through_deserialization_and_name_unknown_parts(

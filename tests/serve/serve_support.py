@@ -36,6 +36,13 @@ def run_server(app: Any) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
+    import httpx
+
+    url = f"http://127.0.0.1:{port}"
+    while httpx.get(f"{url}/ready").status_code != 200:  # models load in the background
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the test server did not become ready: {httpx.get(f'{url}/ready').text}")
+        time.sleep(0.1)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -60,6 +60,10 @@ def test_search_and_documents(server: Server) -> None:
     assert [p["passage_id"] for p in one] == [doc[0]["passage_id"]]
     missing = httpx.get(f"{server.url}/v1/documents/nope")
     assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+    nested = httpx.get(f"{server.url}/v1/documents/docs/a.md")  # ids of directory collections have slashes
+    assert nested.status_code == 404 and "'docs/a.md'" in nested.json()["detail"]
+    five = httpx.post(f"{server.url}/v1/search", json={"query": "Warsaw capital", "top_k": 5}).json()
+    assert five["pipeline"] == "qa" and len(five["passages"]) == 5  # the graph reads 3; search asked 5
 
 
 @pytest.mark.parametrize(
@@ -73,7 +77,7 @@ def test_search_and_documents(server: Server) -> None:
         ({"question": QUESTION, "pipeline": "nope"}, 404, "not served here"),
         ({"question": QUESTION, "params": {"ranker": {"top_k": 3}}}, 422, "has no component 'ranker'"),
         ({"question": QUESTION, "params": {"reader": {"stride": 3}}}, 422, "cannot be set per request"),
-        ({"question": QUESTION, "params": {"reader": {"top_k": 500}}}, 422, "between 1 and 200"),
+        ({"question": QUESTION, "params": {"reader": {"top_k": 500}}}, 422, "between 1 and 100"),
     ],
 )
 def test_bad_requests_get_a_clear_4xx(server: Server, body: dict[str, Any], status: int, says: str) -> None:
@@ -134,6 +138,10 @@ def test_openai_client_gets_an_answer_with_sources_streamed_and_not(server: Serv
         ],
     )
     assert "interpreted as: When did Nikola Tesla die?" in (follow.choices[0].message.content or "")
+    from openai import NotFoundError
+
+    with pytest.raises(NotFoundError, match="does not exist"):
+        client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": QUESTION}])
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +166,10 @@ def test_api_key_guards_the_v1_routes(keyed: str) -> None:
     assert ok.status_code == 200
     assert httpx.post(f"{keyed}/v1/search", json=body, headers={"X-API-Key": "s3cret"}).status_code == 200
     assert httpx.get(f"{keyed}/health").status_code == 200  # liveness stays open
+    odd = httpx.post(f"{keyed}/v1/search", json=body, headers={"X-API-Key": "s3crét".encode()})
+    assert odd.status_code == 401  # not a 500
+    lower = httpx.post(f"{keyed}/v1/search", json=body, headers={"Authorization": "bearer s3cret"})
+    assert lower.status_code == 200
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ def test_ask_follow_up_and_feedback_in_a_real_browser(server: Server, browser: A
     wait = WebDriverWait(browser, 120)
     browser.get(server.url + "/")
     wait.until(lambda d: "ready" in d.find_element(By.ID, "status").text)
-    options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#pipeline option")]
+    options = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#pipeline option")]
     assert options == ["qa", "bm25"]
 
     def ask(question: str) -> Any:

@@ -64,6 +64,14 @@ def backend_kind(model: str, backend: str = "auto") -> str:
     return "spacy" if "/" not in model and not model.startswith((".", "~")) else "transformers"
 
 
+def as_component_device(device: ComponentDevice | str | None) -> ComponentDevice | None:
+    """A component's ``device`` as Haystack's ``ComponentDevice`` (a string such as ``cpu`` or
+    ``cuda:1`` from a YAML graph or ``--set`` is accepted; ``auto``/``None``: the component picks)."""
+    if isinstance(device, str):
+        return None if device == "auto" else ComponentDevice.from_str(device)
+    return device
+
+
 def torch_device(device: ComponentDevice | None) -> str:
     """The torch device string for a component's ``device`` (``auto``: a GPU when present)."""
     return "auto" if device is None else device.to_torch_str()

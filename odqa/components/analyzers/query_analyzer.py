@@ -10,7 +10,13 @@ from haystack import component, default_from_dict, default_to_dict
 from haystack.utils import ComponentDevice
 
 from odqa.components.analyzers.answer_types import WH_WORDS, AnswerType, expected_answer_type
-from odqa.components.analyzers.backends import NerBackend, backend_kind, make_backend, torch_device
+from odqa.components.analyzers.backends import (
+    NerBackend,
+    as_component_device,
+    backend_kind,
+    make_backend,
+    torch_device,
+)
 from odqa.components.analyzers.entities import Entity
 from odqa.components.analyzers.keywords import keywords
 from odqa.models import SPACY_DEFAULT
@@ -92,7 +98,7 @@ class QueryAnalyzer:
         boost: float = 1.0,
         boost_types: list[str] | None = None,
         max_chars: int = 1000,
-        device: ComponentDevice | None = None,
+        device: ComponentDevice | str | None = None,
     ) -> None:
         if boost < 0:
             raise ValueError(f"boost must be >= 0, got {boost}")
@@ -103,7 +109,7 @@ class QueryAnalyzer:
         self.boost = boost
         self.boost_types = list(boost_types) if boost_types is not None else None
         self.max_chars = max_chars
-        self.device = device
+        self.device = as_component_device(device)
         self._ner: NerBackend | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from haystack.dataclasses import Document
 from haystack.utils import ComponentDevice
 from tqdm import tqdm
 
-from odqa.components.analyzers.backends import NerBackend, make_backend, torch_device
+from odqa.components.analyzers.backends import NerBackend, as_component_device, make_backend, torch_device
 from odqa.components.analyzers.entities import NUMERIC_TYPES
 from odqa.models import SPACY_DEFAULT
 
@@ -54,7 +54,7 @@ class EntityTagger:
         batch_size: int = 32,
         max_chars: int = 20000,
         progress_bar: bool = True,
-        device: ComponentDevice | None = None,
+        device: ComponentDevice | str | None = None,
     ) -> None:
         self.model = model
         self.backend = backend
@@ -64,7 +64,7 @@ class EntityTagger:
         self.batch_size = batch_size
         self.max_chars = max_chars
         self.progress_bar = progress_bar
-        self.device = device
+        self.device = as_component_device(device)
         self._ner: NerBackend | None = None
 
     def to_dict(self) -> dict[str, Any]:

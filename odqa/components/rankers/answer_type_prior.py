@@ -10,7 +10,7 @@ from haystack.dataclasses import ExtractedAnswer
 from haystack.utils import ComponentDevice
 
 from odqa.components.analyzers.answer_types import expected_answer_type, numeric_type
-from odqa.components.analyzers.backends import NerBackend, make_backend, torch_device
+from odqa.components.analyzers.backends import NerBackend, as_component_device, make_backend, torch_device
 from odqa.components.analyzers.entities import Entity
 from odqa.models import SPACY_DEFAULT
 
@@ -82,7 +82,7 @@ class AnswerTypePrior:
         backend: str = "auto",
         weight: float = 0.5,
         window: int = 150,
-        device: ComponentDevice | None = None,
+        device: ComponentDevice | str | None = None,
     ) -> None:
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {weight}")
@@ -90,7 +90,7 @@ class AnswerTypePrior:
         self.backend = backend
         self.weight = weight
         self.window = window
-        self.device = device
+        self.device = as_component_device(device)
         self._ner: NerBackend | None = None
 
     def to_dict(self) -> dict[str, Any]:

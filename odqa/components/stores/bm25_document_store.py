@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,18 @@ class EmbeddedBM25DocumentStore:
         self._docs: dict[str, Document] = {}
         self._index = BM25Index(k1=k1, b=b, analyzer=analyzer)
         self._opened = False
+        self._open_lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Open the index saved under ``path`` (once; a directory without one starts empty)."""
+        """Open the index saved under ``path`` (once; a directory without one starts empty). A
+        failed load leaves the store closed (the next call tries again), never half-replaced."""
         if self._opened:
             return
-        self._opened = True
-        if self.path and (Path(self.path) / "bm25.json").exists():
-            self.load(self.path)
+        with self._open_lock:
+            if not self._opened:
+                if self.path and (Path(self.path) / "bm25.json").exists():
+                    self.load(self.path)
+                self._opened = True
 
     # -------------------------------------------------------------- DocumentStore protocol
     def to_dict(self) -> dict[str, Any]:
@@ -156,14 +161,15 @@ class EmbeddedBM25DocumentStore:
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     def load(self, path: str) -> None:
-        """Replace the contents with the index saved in ``path``."""
-        self._opened = True
+        """Replace the contents with the index saved in ``path`` (all or nothing)."""
         d = Path(path)
-        self._index = BM25Index.load(d)
-        self.k1, self.b, self.analyzer = self._index.k1, self._index.b, self._index.analyzer
-        self._docs = {}
+        index = BM25Index.load(d)
+        docs: dict[str, Document] = {}
         with open(d / "documents.jsonl", encoding="utf-8") as fh:
             for line in fh:
                 doc = Document.from_dict(json.loads(line))
-                self._docs[doc.id] = doc
+                docs[doc.id] = doc
+        self._index, self._docs = index, docs
+        self.k1, self.b, self.analyzer = index.k1, index.b, index.analyzer
+        self._opened = True
         logger.info("Loaded BM25 index from {path}: {n} documents", path=path, n=len(self._docs))

@@ -36,6 +36,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -86,17 +87,29 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
         self.device = device
         self._gpu_index: Any = None
         self._opened = False
+        self._open_lock = threading.Lock()
         # upstream keeps its bookkeeping and builds an empty index through our _create_new_index
         # (index_path=None: it reads nothing; our files are opened by warm_up, in our directory format)
         super().__init__(index_path=None, index_string=index_string, embedding_dim=embedding_dim)
 
     def warm_up(self) -> None:
-        """Open the index saved under ``path`` (once; a directory without one starts empty)."""
+        """Open the index saved under ``path`` (once; a directory without one starts empty). A
+        failed load leaves the store closed (the next call tries again), never half-replaced."""
         if self._opened:
             return
-        self._opened = True
-        if self.path and (Path(self.path) / "index.faiss").exists():
-            self.load(self.path)
+        with self._open_lock:
+            if not self._opened:
+                if self.path and (Path(self.path) / "index.faiss").exists():
+                    self.load(self.path)
+                self._opened = True
+
+    def delete_all_documents(self) -> None:
+        self.warm_up()  # else a later warm-up would bring the deleted documents back from disk
+        super().delete_all_documents()
+
+    def delete_by_filter(self, filters: dict[str, Any]) -> int:
+        self.warm_up()
+        return super().delete_by_filter(filters)
 
     def count_documents(self) -> int:
         self.warm_up()
@@ -245,22 +258,24 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     def load(self, index_path: str | Path) -> None:
-        """Replace the contents with the index saved in ``index_path`` (our directory format)."""
-        self._opened = True
+        """Replace the contents with the index saved in ``index_path`` (our directory format; all
+        or nothing)."""
         d = Path(index_path)
         if not (d / "index.faiss").exists():
             raise ValueError(f"no FAISS index in {d} (expected {d / 'index.faiss'})")
-        self.index = faiss.read_index(str(d / "index.faiss"))
-        if self.index.d != self.embedding_dim:
-            logger.info("FAISS index at {d} has dimension {n}", d=d, n=self.index.d)
-            self.embedding_dim = self.index.d
-        self.documents = {}
+        index = faiss.read_index(str(d / "index.faiss"))
+        documents: dict[str, Document] = {}
         with open(d / "documents.jsonl", encoding="utf-8") as fh:
             for line in fh:
                 doc = Document.from_dict(json.loads(line))
-                self.documents[doc.id] = doc
+                documents[doc.id] = doc
         ids = json.loads((d / "ids.json").read_text(encoding="utf-8"))
-        self.id_map = {int(k): v for k, v in ids["id_map"].items()}
-        self.inverse_id_map = {v: k for k, v in self.id_map.items()}
+        id_map = {int(k): v for k, v in ids["id_map"].items()}
+        if index.d != self.embedding_dim:
+            logger.info("FAISS index at {d} has dimension {n}", d=d, n=index.d)
+            self.embedding_dim = index.d
+        self.index, self.documents, self.id_map = index, documents, id_map
+        self.inverse_id_map = {v: k for k, v in id_map.items()}
         self._next_id = int(ids["next_id"])
         self._gpu_index = None
+        self._opened = True

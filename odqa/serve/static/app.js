@@ -136,8 +136,24 @@ async function ask(event) {
   }
 }
 
+async function exportFeedback(event) {
+  event.preventDefault();
+  try {
+    const data = await api("/v1/feedback/export");
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: "application/json" }));
+    const link = el("a", { href: url, download: "odqa-feedback.json" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(url);
+  } catch (err) {
+    $("status").textContent = err.message;
+  }
+}
+
 async function init() {
   $("ask-form").addEventListener("submit", ask);
+  $("export").addEventListener("click", exportFeedback);
   $("new-topic").addEventListener("click", () => {
     state.previous = null;
     $("conversation").append(el("hr", { class: "topic" }));

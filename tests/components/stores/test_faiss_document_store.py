@@ -119,6 +119,18 @@ def test_init_reads_nothing_and_warm_up_opens_the_files(tmp_path: Path) -> None:
     assert opened.count_documents() == 10 and opened.search(docs[3].embedding or [], top_k=1)[0].id == "d3"
 
 
+def test_delete_all_before_warm_up_does_not_bring_documents_back(tmp_path: Path) -> None:
+    docs, _ = _docs(10)
+    path = tmp_path / "faiss"
+    store = OdqaFAISSDocumentStore(path=str(path), embedding_dim=16)
+    store.write_documents(docs)
+    store.save()
+    fresh = OdqaFAISSDocumentStore(path=str(path), embedding_dim=16)
+    fresh.delete_all_documents()
+    fresh.write_documents(docs[:2])
+    assert fresh.count_documents() == 2
+
+
 def test_upstream_hooks_the_store_relies_on_are_still_there() -> None:
     """faiss-haystack private names odqa's store uses (see its module docstring); an upgrade that
     renames or drops one fails here, not at a user's query."""
