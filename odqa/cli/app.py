@@ -59,6 +59,7 @@ def _main(
 
 
 app.command()(query.index)
+app.command()(query.delete)
 app.command()(query.ask)
 app.command()(query.search)
 app.command()(query.pipelines)

@@ -71,12 +71,14 @@ def exit_code(e: BaseException) -> int | None:
     from odqa.model_archive import ModelArchiveError
     from odqa.models import ModelUnavailableError
     from odqa.pipelines.env import IndexNotFoundError
+    from odqa.utils.fs import LockedError
 
     if isinstance(e, ModelUnavailableError):
         return EXIT_MODEL
     if isinstance(e, IndexNotFoundError):
         return EXIT_INDEX
-    if isinstance(e, (IngestError, ModelArchiveError, OSError, ValueError)) or _es_error(e) is not None:
+    expected = (IngestError, ModelArchiveError, LockedError, OSError, ValueError)
+    if isinstance(e, expected) or _es_error(e) is not None:
         return EXIT_ERROR
     return None
 

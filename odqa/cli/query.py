@@ -69,10 +69,36 @@ def index(
         f"indexed {report.documents} documents as {report.passages} passages into {report.index_dir} "
         f"in {time.perf_counter() - t0:.1f}s; {len(report.problems)} problems"
     )
+    if report.stale_passages_removed:
+        console.print(f"replaced documents: {report.stale_passages_removed} stale passages removed")
     for p in report.problems[:20]:
         err.print(f"  skipped: {p}", highlight=False)
     if len(report.problems) > 20:
         err.print(f"  ... and {len(report.problems) - 20} more")
+
+
+def delete(
+    doc_id: Annotated[list[str] | None, typer.Option(help="A document id to delete (repeat).")] = None,
+    ids: Annotated[Path | None, typer.Option(help="A file of document ids, one per line.")] = None,
+) -> None:
+    """Delete documents (all their passages) from the index: BM25 (or Elasticsearch) and FAISS."""
+    from odqa.pipelines.indexing import delete_documents
+
+    wanted = list(doc_id or [])
+    if ids is not None:
+        with errors():
+            text = ids.read_text(encoding="utf-8")
+        wanted += [line.strip() for line in text.splitlines() if line.strip()]
+    if not wanted:
+        fail("give --doc-id ID (repeat) or --ids FILE", EXIT_ERROR)
+    with errors():
+        report = delete_documents(wanted, env=pipeline_env())
+    console.print(
+        f"deleted {len(report.documents) - len(report.missing)} documents ({report.passages} passages) "
+        f"from {report.index_dir}"
+    )
+    if report.missing:
+        err.print(f"  not in the index: {', '.join(report.missing[:20])}", highlight=False)
 
 
 # ----------------------------------------------------------------------------- ask

@@ -9,6 +9,7 @@ each chunk saved atomically by the writers.
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from odqa.components.preprocessors.passage_splitter import source_to_document
+from odqa.components.writers.index_writer import IndexWriter
 from odqa.corpus.load import CollectionFormat, read_collection
 from odqa.corpus.types import Problem
 from odqa.pipelines.backends import backend_indexing, check_backend
 from odqa.pipelines.env import PipelineEnv
-from odqa.utils.fs import atomic_dir, write_json
+from odqa.utils.fs import atomic_dir, exclusive_lock, write_json
 from odqa.utils.manifest import make_manifest
 
 
@@ -30,6 +32,65 @@ class IndexReport:
     documents: int = 0
     passages: int = 0
     problems: list[Problem] = field(default_factory=list)
+    #: passages of re-indexed documents that their new versions no longer have (``--append``)
+    stale_passages_removed: int = 0
+
+
+@dataclass
+class DeleteReport:
+    index_dir: Path
+    documents: list[str]
+    passages: int = 0
+    missing: list[str] = field(default_factory=list)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    path = index_dir / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def delete_documents(
+    doc_ids: list[str], *, env: PipelineEnv, pipeline: str | Path = "indexing"
+) -> DeleteReport:
+    """Delete documents (all their passages) from every store of the index, each saved atomically.
+
+    The stores are the indexing graph's writers' (BM25 or Elasticsearch, and FAISS), so both sides
+    stay aligned; BM25 statistics are those of the remaining collection.
+
+    :raises IndexNotFoundError: ``env.index_dir`` holds no index.
+    :raises LockedError: another process is writing the index.
+    """
+    from odqa.pipelines.env import IndexNotFoundError
+
+    if not env.has_index:
+        raise IndexNotFoundError(f"no index at {env.index_dir}: nothing to delete from")
+    report = DeleteReport(index_dir=env.index_dir, documents=list(dict.fromkeys(doc_ids)))
+    wanted = set(report.documents)
+    with exclusive_lock(env.index_dir):
+        pipe = env.load(pipeline)
+        writers = [c for _, c in pipe.walk() if isinstance(c, IndexWriter)]
+        found_docs: set[str] = set()
+        for i, writer in enumerate(writers):
+            writer.warm_up()
+            store = writer.document_store
+            found = store.filter_documents(
+                {"field": "meta.doc_id", "operator": "in", "value": sorted(wanted)}
+            )
+            if i == 0:
+                report.passages = len(found)
+                found_docs = {str(d.meta.get("doc_id")) for d in found}
+            if found:
+                store.delete_documents([d.id for d in found])
+                if hasattr(store, "save"):
+                    store.save()
+        report.missing = [d for d in report.documents if d not in found_docs]
+        manifest = read_manifest(env.index_dir)
+        manifest["deleted"] = [
+            *manifest.get("deleted", []),
+            *[d for d in report.documents if d in found_docs],
+        ]
+        write_json(env.index_dir / "manifest.json", manifest)
+    return report
 
 
 def _fill_index_dir(value: Any, index_dir: Path) -> Any:
@@ -65,7 +126,9 @@ def index_collection(
     """Read ``collection`` and write the BM25 and FAISS stores under ``env.index_dir`` (with the
     Elasticsearch backend the BM25 side goes to Elasticsearch, same passage ids).
 
-    Usually called as :meth:`odqa.pipelines.env.PipelineEnv.index`.
+    With ``fresh=False`` (``odqa index --append``) documents are added to the existing index; a
+    document id that is already there is replaced with all of its passages. One writer at a time:
+    a second ``odqa index``/``odqa delete`` on the same index fails at once (:class:`LockedError`).
     """
     check_backend(env.backend, env.es)
     target = env.index_dir
@@ -81,19 +144,24 @@ def index_collection(
     def run_into(work_dir: Path) -> None:
         pipe = env.replace(index_dir=work_dir).load(pipeline, _fill_index_dir(overrides, work_dir))
         pipe.warm_up()
+        writers = [name for name, c in pipe.walk() if isinstance(c, IndexWriter)]
         with backend_indexing(pipe, fresh=fresh):
             for chunk in _chunks(iter(docs), chunk_size):
                 out = pipe.run(
                     {"splitter": {"documents": [source_to_document(d) for d in chunk]}},
-                    include_outputs_from={"splitter"},
+                    include_outputs_from={"splitter", *writers},
                 )
                 report.documents += len(chunk)
                 report.passages += len(out["splitter"]["documents"])
+                replaced = [out.get(w, {}).get("passages_replaced", 0) for w in writers]
+                report.stale_passages_removed += max(replaced, default=0)
             if report.documents == 0:  # before an Elasticsearch alias swap, too
                 raise ValueError(f"{collection}: no documents were read; the previous index is kept")
+        previous = read_manifest(work_dir) if not fresh else {}
         manifest = make_manifest(
             "odqa-index",
-            collection=str(Path(collection).resolve()),
+            collection=previous.get("collection") or str(Path(collection).resolve()),
+            appended=[*previous.get("appended", []), str(Path(collection).resolve())] if previous else [],
             format=fmt,
             pipeline=str(pipeline),
             backend=env.backend,
@@ -105,11 +173,12 @@ def index_collection(
         )
         write_json(work_dir / "manifest.json", manifest)
 
-    if fresh:
-        with atomic_dir(target) as tmp:
-            run_into(tmp)
-    else:
-        run_into(target)
+    with exclusive_lock(target):
+        if fresh:
+            with atomic_dir(target) as tmp:
+                run_into(tmp)
+        else:
+            run_into(target)
     for leftover in target.parent.glob(f".{target.name}.tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     return report

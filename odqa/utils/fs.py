@@ -53,3 +53,29 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+class LockedError(RuntimeError):
+    """Another process holds the lock (a second writer on one index)."""
+
+
+@contextmanager
+def exclusive_lock(target: str | Path, what: str = "index") -> Iterator[None]:
+    """Hold ``<target>.lock`` (``flock``, released when the process dies, even by SIGKILL) for the
+    block; a second holder fails at once with :class:`LockedError` naming the path."""
+    import fcntl
+
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.parent / f".{path.name}.lock"
+    fh = open(lock, "a+")  # noqa: SIM115 - held for the block
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(
+                f"{path}: another process is writing this {what} (lock {lock}); wait for it to finish"
+            ) from None
+        yield
+    finally:
+        fh.close()

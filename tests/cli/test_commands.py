@@ -298,3 +298,75 @@ def test_index_with_a_faiss_factory_string_keeps_the_dense_index(tiny_squad: Pat
     assert manifest["index_string"] == "HNSW32" and manifest["vectors"] == manifest["documents"] > 0
     code, stdout, out = invoke(env, "ask", "Where did Tesla move?", "--pipeline", "dense", "--json")
     assert code == 0 and json.loads(stdout.strip().splitlines()[-1])["documents"], out
+
+
+def _bm25_scores(index_dir: Path, queries: list[str]) -> dict[str, dict[str, float]]:
+    from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
+
+    store = EmbeddedBM25DocumentStore(path=str(index_dir / "bm25"))
+    return {q: {d.id: float(d.score or 0.0) for d in store.bm25_retrieval(q, top_k=50)} for q in queries}
+
+
+def _ids(index_dir: Path) -> tuple[set[str], set[str]]:
+    from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
+    from odqa.components.stores.faiss_document_store import OdqaFAISSDocumentStore
+
+    bm25 = EmbeddedBM25DocumentStore(path=str(index_dir / "bm25"))
+    dense = OdqaFAISSDocumentStore(path=str(index_dir / "faiss"))
+    return {d.id for d in bm25.filter_documents()}, {d.id for d in dense.filter_documents()}
+
+
+def test_append_replaces_documents_and_delete_removes_them_like_a_fresh_build(tmp_path: Path) -> None:
+    from odqa.utils.fs import exclusive_lock
+
+    def jsonl(name: str, docs: dict[str, str]) -> Path:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in docs.items()), "utf-8")
+        return path
+
+    long_a = " ".join(f"alpha sentence {i} about red apples and blue skies." for i in range(12))
+    docs_b = {
+        "b": "Beta is about green whales in the deep blue sea and small red boats.",
+        "c": "Gamma: big sky.",
+    }
+    split = ["--split", "word", "--length", "20", "--overlap", "0"]
+    env = {"ODQA_INDEX_DIR": str(tmp_path / "index"), "ODQA_MODELS_DIR": str(tmp_path / "models")}
+    assert invoke(env, "index", jsonl("first", {"a": long_a, **docs_b}), *split)[0] == 0
+    bm25_ids, faiss_ids = _ids(tmp_path / "index")
+    assert len([i for i in bm25_ids if i.startswith("a#")]) > 2 and bm25_ids == faiss_ids
+    code, _, out = invoke(
+        env, "index", jsonl("update", {"a": "Alpha, now short: red apples."}), *split, "--append"
+    )
+    assert code == 0 and "stale passages removed" in out, out
+    bm25_ids, faiss_ids = _ids(tmp_path / "index")
+    assert [i for i in bm25_ids if i.startswith("a#")] == ["a#0"] and bm25_ids == faiss_ids
+    queries = ["red apples", "blue sea whales", "big sky"]
+    fresh = {"ODQA_INDEX_DIR": str(tmp_path / "fresh"), "ODQA_MODELS_DIR": str(tmp_path / "models")}
+    assert (
+        invoke(fresh, "index", jsonl("final", {"a": "Alpha, now short: red apples.", **docs_b}), *split)[0]
+        == 0
+    )
+    got, want = _bm25_scores(tmp_path / "index", queries), _bm25_scores(tmp_path / "fresh", queries)
+    assert (
+        all(abs(got[q][k] - want[q][k]) <= 1e-6 for q in queries for k in want[q])
+        and got.keys() == want.keys()
+    )
+
+    code, _, out = invoke(env, "delete", "--doc-id", "b", "--doc-id", "nope")
+    assert code == 0 and "deleted 1 documents" in out and "not in the index: nope" in out, out
+    bm25_ids, faiss_ids = _ids(tmp_path / "index")
+    assert not any(i.startswith("b#") for i in bm25_ids) and bm25_ids == faiss_ids
+    assert (
+        invoke(
+            fresh, "index", jsonl("final2", {"a": "Alpha, now short: red apples.", "c": docs_b["c"]}), *split
+        )[0]
+        == 0
+    )
+    got, want = _bm25_scores(tmp_path / "index", queries), _bm25_scores(tmp_path / "fresh", queries)
+    assert all(abs(got[q][k] - want[q][k]) <= 1e-6 for q in queries for k in want[q])
+
+    with exclusive_lock(tmp_path / "index"):  # a second writer is refused at once
+        code, _, out = invoke(env, "delete", "--doc-id", "c")
+    assert code == 1 and "another process is writing" in out
+    assert invoke(env, "delete")[0] == 1
+    assert invoke({"ODQA_INDEX_DIR": str(tmp_path / "none")}, "delete", "--doc-id", "a")[0] == 4

@@ -109,6 +109,11 @@ class EmbeddedBM25DocumentStore:
             self._docs.update(unique)
         return len(unique)
 
+    def passage_ids_of(self, doc_ids: set[str]) -> list[str]:
+        """Ids of the stored passages whose ``meta.doc_id`` is in ``doc_ids``."""
+        self.warm_up()
+        return [i for i, d in self._docs.items() if str(d.meta.get("doc_id", i)) in doc_ids]
+
     def delete_documents(self, document_ids: list[str]) -> None:
         self.warm_up()
         self._index.delete(document_ids)

@@ -103,6 +103,11 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
                     self.load(self.path)
                 self._opened = True
 
+    def passage_ids_of(self, doc_ids: set[str]) -> list[str]:
+        """Ids of the stored passages whose ``meta.doc_id`` is in ``doc_ids``."""
+        self.warm_up()
+        return [i for i, d in self.documents.items() if str(d.meta.get("doc_id", i)) in doc_ids]
+
     def delete_all_documents(self) -> None:
         self.warm_up()  # else a later warm-up would bring the deleted documents back from disk
         super().delete_all_documents()

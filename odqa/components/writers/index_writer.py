@@ -23,6 +23,9 @@ class IndexWriter:
     :param document_store: An odqa store with a ``path``.
     :param policy: Duplicate policy; ``overwrite`` makes re-indexing idempotent (stable ids).
     :param save: Save after writing (turn off to batch several runs, then call ``save()``).
+    :param replace_documents: A document written again replaces all of its old passages: passages of
+        the same ``meta.doc_id`` that the new version does not have are deleted (a shorter new
+        version leaves no stale passage behind).
 
     Usage::
 
@@ -31,15 +34,25 @@ class IndexWriter:
     """
 
     def __init__(
-        self, *, document_store: PersistentStore, policy: str = "overwrite", save: bool = True
+        self,
+        *,
+        document_store: PersistentStore,
+        policy: str = "overwrite",
+        save: bool = True,
+        replace_documents: bool = True,
     ) -> None:
         self.document_store = document_store
         self.policy = DuplicatePolicy[policy.upper()]
         self.save = save
+        self.replace_documents = replace_documents
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
-            self, document_store=self.document_store.to_dict(), policy=self.policy.value, save=self.save
+            self,
+            document_store=self.document_store.to_dict(),
+            policy=self.policy.value,
+            save=self.save,
+            replace_documents=self.replace_documents,
         )
 
     @classmethod
@@ -52,9 +65,30 @@ class IndexWriter:
         if callable(warm_up):
             warm_up()
 
-    @component.output_types(documents_written=int)
+    @component.output_types(documents_written=int, passages_replaced=int)
     def run(self, documents: list[Any]) -> dict[str, int]:
+        stale = self._stale(documents) if self.replace_documents else []
+        if stale:
+            self.document_store.delete_documents(stale)
         written = self.document_store.write_documents(documents, policy=self.policy)
         if self.save:
             self.document_store.save()
-        return {"documents_written": written}
+        return {"documents_written": written, "passages_replaced": len(stale)}
+
+    def _stale(self, documents: list[Any]) -> list[str]:
+        """Passages of the documents being written that their new versions no longer have."""
+        doc_ids = {str(d.meta["doc_id"]) for d in documents if d.meta.get("doc_id") is not None}
+        if not doc_ids:
+            return []
+        new = {d.id for d in documents}
+        return [i for i in passage_ids_of(self.document_store, doc_ids) if i not in new]
+
+
+def passage_ids_of(store: Any, doc_ids: set[str]) -> list[str]:
+    """Ids of the passages of ``doc_ids`` in ``store`` (odqa's stores answer from memory; others
+    through a ``meta.doc_id in [...]`` filter)."""
+    own = getattr(store, "passage_ids_of", None)
+    if callable(own):
+        return list(own(doc_ids))
+    found = store.filter_documents({"field": "meta.doc_id", "operator": "in", "value": sorted(doc_ids)})
+    return [d.id for d in found]

@@ -114,3 +114,51 @@ def test_scores_match_bm25s_lucene_without_quantisation(data_dir: Path) -> None:
     ref_scores = ref.get_scores(standard_tokens(query))
     our_scores = ours.scores(query)
     assert np.allclose(our_scores, ref_scores, rtol=1e-4, atol=1e-5)
+
+
+def test_any_sequence_of_adds_replaces_and_deletes_scores_like_a_fresh_build(tmp_path: Path) -> None:
+    """Property test (hypothesis, fixed budget): after random add/replace/delete sequences (and a
+    save/load), every query scores exactly as in an index built fresh from the final collection:
+    N, avgdl and df are those of the live documents only."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["red", "green", "blue", "apple", "sky", "whale", "the", "big", "small"])
+    text = st.lists(words, min_size=1, max_size=12).map(" ".join)
+    doc_id = st.sampled_from([f"d{i}" for i in range(8)])
+    op = st.one_of(
+        st.tuples(st.just("add"), st.lists(st.tuples(doc_id, text), min_size=1, max_size=4)),
+        st.tuples(st.just("delete"), st.lists(doc_id, min_size=1, max_size=3)),
+    )
+    tried = []
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(op, min_size=1, max_size=12), st.booleans())
+    def check(ops: list[tuple[str, list]], reload: bool) -> None:
+        tried.append(1)
+        index, live = BM25Index(), {}
+        for kind, items in ops:
+            if kind == "add":
+                batch = dict(items)  # one text per id within a batch
+                index.add(list(batch), list(batch.values()))
+                live.update(batch)
+            else:
+                index.delete(items)
+                for i in items:
+                    live.pop(i, None)
+        if reload:
+            index.save(tmp_path)
+            index = BM25Index.load(tmp_path)
+        fresh = BM25Index()
+        if live:
+            fresh.add(list(live), list(live.values()))
+        assert len(index) == len(live)
+        for query in ("apple", "blue sky", "the big whale", "red green"):
+            got = dict(index.search(query, 10))
+            want = dict(fresh.search(query, 10))
+            assert got.keys() == want.keys()
+            for k in want:
+                assert abs(got[k] - want[k]) <= 1e-6
+
+    check()
+    assert len(tried) >= 150
