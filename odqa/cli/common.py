@@ -70,12 +70,12 @@ def exit_code(e: BaseException) -> int | None:
     from odqa.corpus.types import IngestError
     from odqa.model_archive import ModelArchiveError
     from odqa.models import ModelUnavailableError
-    from odqa.pipelines.env import IndexNotFoundError
+    from odqa.pipelines.env import IndexMismatchError, IndexNotFoundError
     from odqa.utils.fs import LockedError
 
     if isinstance(e, ModelUnavailableError):
         return EXIT_MODEL
-    if isinstance(e, IndexNotFoundError):
+    if isinstance(e, (IndexNotFoundError, IndexMismatchError)):
         return EXIT_INDEX
     expected = (IngestError, ModelArchiveError, LockedError, OSError, ValueError)
     if isinstance(e, expected) or _es_error(e) is not None:

@@ -38,6 +38,40 @@ class IndexNotFoundError(FileNotFoundError):
     """A query graph was opened on a directory that holds no index; the message says what to run."""
 
 
+class IndexMismatchError(ValueError):
+    """The index cannot serve this graph: another format, or built with another embedder."""
+
+
+#: the on-disk index format this odqa writes and reads (``index_format`` in the manifest; an index
+#: without it predates the field and has the same layout)
+INDEX_FORMAT = 1
+
+
+def check_index(index_dir: Path, embedder: str | None = None) -> dict[str, Any]:
+    """The index manifest, after checking its format and (``embedder`` given) that its vectors
+    came from that embedder.
+
+    :raises IndexMismatchError: naming both sides and what to do.
+    """
+    import json
+
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    fmt = int(manifest.get("index_format", 1))
+    if fmt != INDEX_FORMAT:
+        newer = "a newer" if fmt > INDEX_FORMAT else "an older"
+        raise IndexMismatchError(
+            f"{index_dir}: index format {fmt} was written by {newer} odqa; this one reads format "
+            f"{INDEX_FORMAT}: rebuild it with `odqa index` (or use the odqa that built it)"
+        )
+    built = (manifest.get("models") or {}).get("embedder")
+    if embedder is not None and built is not None and built != embedder:
+        raise IndexMismatchError(
+            f"{index_dir}: the index's vectors come from embedder {built}, but this graph would embed "
+            f"questions with {embedder}: rebuild the index, or set ODQA_EMBEDDER_MODEL={built}"
+        )
+    return manifest
+
+
 @dataclass(frozen=True)
 class PipelineEnv:
     """What every graph is opened with.
@@ -129,16 +163,21 @@ def open_runner(
     loaded, stores opened, Elasticsearch reached) unless ``warm_up=False``.
 
     :raises IndexNotFoundError: the graph reads an index and ``env.index_dir`` holds none.
+    :raises IndexMismatchError: the index has another format or another embedder's vectors.
     :raises odqa.pipelines.loader.PipelineError: unknown graph, bad YAML, unknown component.
     :raises odqa.models.ModelUnavailableError: a model the graph needs is missing.
     """
     from odqa.pipelines.loader import find_pipeline, placeholders
     from odqa.pipelines.runner import QueryRunner
 
-    if "index_dir" in placeholders(find_pipeline(graph).read_text(encoding="utf-8")) and not env.has_index:
-        raise IndexNotFoundError(
-            f"no index at {env.index_dir}: run `odqa index COLLECTION` first (or pass --index-dir)"
-        )
+    text = find_pipeline(graph).read_text(encoding="utf-8")
+    if "index_dir" in placeholders(text):
+        if not env.has_index:
+            raise IndexNotFoundError(
+                f"no index at {env.index_dir}: run `odqa index COLLECTION` first (or pass --index-dir)"
+            )
+        embedder = env.registry.resolve("embedder").location if "embedder" in placeholders(text) else None
+        check_index(env.index_dir, embedder)
     runner = QueryRunner(env.load(graph, overrides))
     if warm_up:
         runner.warm_up()

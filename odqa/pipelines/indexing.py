@@ -21,7 +21,7 @@ from odqa.components.writers.index_writer import IndexWriter
 from odqa.corpus.load import CollectionFormat, read_collection
 from odqa.corpus.types import Problem
 from odqa.pipelines.backends import backend_indexing, check_backend
-from odqa.pipelines.env import PipelineEnv
+from odqa.pipelines.env import INDEX_FORMAT, PipelineEnv, check_index
 from odqa.utils.fs import atomic_dir, exclusive_lock, write_json
 from odqa.utils.manifest import make_manifest
 
@@ -64,6 +64,7 @@ def delete_documents(
 
     if not env.has_index:
         raise IndexNotFoundError(f"no index at {env.index_dir}: nothing to delete from")
+    check_index(env.index_dir)
     report = DeleteReport(index_dir=env.index_dir, documents=list(dict.fromkeys(doc_ids)))
     wanted = set(report.documents)
     with exclusive_lock(env.index_dir):
@@ -141,6 +142,9 @@ def index_collection(
 
     docs = read_collection(collection, fmt, strict=strict, on_problem=record, progress=progress)
 
+    if not fresh and env.has_index:  # appending: same format, same embedder
+        check_index(target, env.registry.resolve("embedder").location)
+
     def run_into(work_dir: Path) -> None:
         pipe = env.replace(index_dir=work_dir).load(pipeline, _fill_index_dir(overrides, work_dir))
         pipe.warm_up()
@@ -160,6 +164,8 @@ def index_collection(
         previous = read_manifest(work_dir) if not fresh else {}
         manifest = make_manifest(
             "odqa-index",
+            index_format=INDEX_FORMAT,
+            models={"embedder": env.registry.resolve("embedder").location},
             collection=previous.get("collection") or str(Path(collection).resolve()),
             appended=[*previous.get("appended", []), str(Path(collection).resolve())] if previous else [],
             format=fmt,

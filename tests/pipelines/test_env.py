@@ -92,3 +92,23 @@ def test_run_result_knows_stages_final_documents_and_answers(
     assert result.documents_from == "fusion" and result.answers_from is None and result.answers == []
     assert result.final_documents == result.outputs["fusion"]["documents"]
     assert list(result.documents_by_stage()) == [n for n in names if n in ("bm25", "dense", "fusion")]
+
+
+def test_an_index_of_another_format_or_embedder_is_refused_naming_both(
+    small_index: Path, registry: ModelRegistry, tmp_path: Path
+) -> None:
+    import json
+
+    from odqa.pipelines.env import INDEX_FORMAT, IndexMismatchError, check_index
+
+    manifest = check_index(small_index)
+    assert manifest["index_format"] == INDEX_FORMAT and manifest["models"]["embedder"]
+    env = PipelineEnv(index_dir=small_index, registry=registry).with_models(embedder=str(tmp_path / "other"))
+    with pytest.raises(IndexMismatchError, match=r"vectors come from embedder .* but this graph would embed"):
+        open_runner(env, "hybrid")
+    open_runner(env, "bm25", warm_up=False)  # no embedder in the graph: fine
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    (newer / "manifest.json").write_text(json.dumps({**manifest, "index_format": INDEX_FORMAT + 1}))
+    with pytest.raises(IndexMismatchError, match="written by a newer odqa"):
+        open_runner(PipelineEnv(index_dir=newer, registry=registry), "bm25")
