@@ -129,6 +129,16 @@ class PipelineEnv:
 
     @property
     def has_index(self) -> bool:
+        """Whether ``index_dir`` holds an index (one a killed writer left between its two renames
+        is put back first)."""
+        if not (self.index_dir / "manifest.json").is_file():
+            from odqa.utils.fs import LockedError, exclusive_lock, recover_dir
+
+            try:
+                with exclusive_lock(self.index_dir):  # never while a writer is swapping
+                    recover_dir(self.index_dir)
+            except LockedError:
+                pass
         return (self.index_dir / "manifest.json").is_file()
 
     def load(self, graph: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Pipeline:

@@ -22,7 +22,7 @@ from odqa.corpus.load import CollectionFormat, read_collection
 from odqa.corpus.types import Problem
 from odqa.pipelines.backends import backend_indexing, check_backend
 from odqa.pipelines.env import INDEX_FORMAT, PipelineEnv, check_index
-from odqa.utils.fs import atomic_dir, exclusive_lock, write_json
+from odqa.utils.fs import atomic_dir, exclusive_lock, recover_dir, write_json
 from odqa.utils.manifest import make_manifest
 
 
@@ -68,29 +68,33 @@ def delete_documents(
     report = DeleteReport(index_dir=env.index_dir, documents=list(dict.fromkeys(doc_ids)))
     wanted = set(report.documents)
     with exclusive_lock(env.index_dir):
-        pipe = env.load(pipeline)
-        writers = [c for _, c in pipe.walk() if isinstance(c, IndexWriter)]
-        found_docs: set[str] = set()
-        for i, writer in enumerate(writers):
-            writer.warm_up()
-            store = writer.document_store
-            found = store.filter_documents(
-                {"field": "meta.doc_id", "operator": "in", "value": sorted(wanted)}
-            )
-            if i == 0:
-                report.passages = len(found)
-                found_docs = {str(d.meta.get("doc_id")) for d in found}
-            if found:
-                store.delete_documents([d.id for d in found])
-                if hasattr(store, "save"):
-                    store.save()
-        report.missing = [d for d in report.documents if d not in found_docs]
-        manifest = read_manifest(env.index_dir)
-        manifest["deleted"] = [
-            *manifest.get("deleted", []),
-            *[d for d in report.documents if d in found_docs],
-        ]
-        write_json(env.index_dir / "manifest.json", manifest)
+        recover_dir(env.index_dir)
+        # delete in a copy swapped in at the end: a kill leaves the old index whole
+        with atomic_dir(env.index_dir) as tmp:
+            shutil.copytree(env.index_dir, tmp, dirs_exist_ok=True)
+            pipe = env.replace(index_dir=tmp).load(pipeline)
+            writers = [c for _, c in pipe.walk() if isinstance(c, IndexWriter)]
+            found_docs: set[str] = set()
+            for i, writer in enumerate(writers):
+                writer.warm_up()
+                store = writer.document_store
+                found = store.filter_documents(
+                    {"field": "meta.doc_id", "operator": "in", "value": sorted(wanted)}
+                )
+                if i == 0:
+                    report.passages = len(found)
+                    found_docs = {str(d.meta.get("doc_id")) for d in found}
+                if found:
+                    store.delete_documents([d.id for d in found])
+                    if hasattr(store, "save"):
+                        store.save()
+            report.missing = [d for d in report.documents if d not in found_docs]
+            manifest = read_manifest(tmp)
+            manifest["deleted"] = [
+                *manifest.get("deleted", []),
+                *[d for d in report.documents if d in found_docs],
+            ]
+            write_json(tmp / "manifest.json", manifest)
     return report
 
 
@@ -142,7 +146,7 @@ def index_collection(
 
     docs = read_collection(collection, fmt, strict=strict, on_problem=record, progress=progress)
 
-    if not fresh and env.has_index:  # appending: same format, same embedder
+    if not fresh and env.has_index:  # appending: same format, same embedder (built beside, swapped in)
         check_index(target, env.registry.resolve("embedder").location)
 
     def run_into(work_dir: Path) -> None:
@@ -180,11 +184,9 @@ def index_collection(
         write_json(work_dir / "manifest.json", manifest)
 
     with exclusive_lock(target):
-        if fresh:
-            with atomic_dir(target) as tmp:
-                run_into(tmp)
-        else:
-            run_into(target)
-    for leftover in target.parent.glob(f".{target.name}.tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        recover_dir(target)  # what a killed writer left
+        with atomic_dir(target) as tmp:
+            if not fresh and target.is_dir():  # append into a copy: a kill leaves the old index whole
+                shutil.copytree(target, tmp, dirs_exist_ok=True)
+            run_into(tmp)
     return report

@@ -37,6 +37,27 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def recover_dir(target: str | Path) -> bool:
+    """Finish or undo what a killed :func:`atomic_dir` left: when ``target`` is missing but the
+    previous version waits under ``.<name>.old-*`` (killed between the two renames), put it back;
+    temp dirs of killed writers are removed. Returns whether ``target`` was restored.
+
+    Call it with the writer lock held (or before any writer starts).
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return False
+    restored = False
+    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not target.exists() and olds:
+        os.replace(olds[-1], target)
+        olds = olds[:-1]
+        restored = True
+    for leftover in [*olds, *target.parent.glob(f".{target.name}.tmp-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+    return restored
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write a text file via a temp file in the same directory and ``os.replace``."""
     path = Path(path)
