@@ -13,7 +13,7 @@ import numpy as np
 from odqa.pipelines.env import PipelineEnv
 from odqa.utils.manifest import make_manifest
 
-# idle OpenMP threads spin by default and slow torch badly on shared cores (as in odqa/cli.py)
+# idle OpenMP threads spin by default and slow torch badly on shared cores (as in odqa/cli/app.py)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
