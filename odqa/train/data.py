@@ -21,6 +21,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from odqa.components.stores.bm25_index import BM25Index
 
@@ -112,6 +113,56 @@ def squad_groups(path: Path, n_negatives: int, max_questions: int | None, seed: 
     for ex in examples:
         negatives = miner.mine(ex.question, n_negatives, _not_answer_bearing(ex.doc_id, ex.answers))
         groups.append(RerankGroup(ex.qid, ex.question, ex.context, tuple(negatives), "squad"))
+    return groups
+
+
+def candidate_groups(
+    examples: list[Any],
+    candidates: Callable[[str], list[tuple[str, str]]],
+    *,
+    n_negatives: int,
+    n_random: int,
+    max_positives: int,
+    pool: list[str],
+    seed: int,
+) -> list[RerankGroup]:
+    """Groups mined from what the re-ranker sees at inference: ``candidates(question)`` is the
+    graph's ranked ``(passage_id, text)`` list (e.g. the hybrid fusion's top 20).
+
+    Positives are candidates that contain a gold answer (the gold paragraph first when it is
+    there; it is added when retrieval missed it), up to ``max_positives`` per question, one group
+    each. Negatives are the highest-ranked candidates *without* any gold answer (an answer-bearing
+    passage is never a negative), topped up with ``n_random`` random passages from ``pool`` that
+    hold no answer. ``examples`` are SQuAD ``QAExample``s.
+    """
+    from odqa.eval.qa import answer_in_passages
+
+    rng = random.Random(seed)
+    groups: list[RerankGroup] = []
+    for ex in examples:
+        ranked = candidates(ex.question)
+        bearing = [t for _, t in ranked if answer_in_passages([t], ex.answers, 1)]
+        positives = [ex.context] + [t for t in bearing if t != ex.context]
+        hard = [t for _, t in ranked if t not in bearing and t != ex.context][
+            : max(0, n_negatives - n_random)
+        ]
+        randoms: list[str] = []
+        for _ in range(20 * n_random):
+            if len(randoms) >= n_random or not pool:
+                break
+            t = rng.choice(pool)
+            if (
+                t not in hard
+                and t not in randoms
+                and t != ex.context
+                and not answer_in_passages([t], ex.answers, 1)
+            ):
+                randoms.append(t)
+        negatives = tuple(hard + randoms)
+        if not negatives:
+            continue
+        for positive in positives[:max_positives]:
+            groups.append(RerankGroup(ex.qid, ex.question, positive, negatives, "candidates"))
     return groups
 
 

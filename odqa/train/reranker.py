@@ -43,7 +43,7 @@ from odqa.train.common import (
     config_from_recipe_for,
     train_loop,
 )
-from odqa.train.data import RerankGroup, beir_groups, msmarco_groups, squad_groups
+from odqa.train.data import RerankGroup, beir_groups, candidate_groups, msmarco_groups, squad_groups
 from odqa.train.modeling import (
     apply_lora,
     base_model_path,
@@ -55,7 +55,7 @@ from odqa.train.modeling import (
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("squad", "msmarco", "beir")
+SOURCES = ("squad", "candidates", "msmarco", "beir")
 Pair = dict[str, np.ndarray]
 _ENCODE_CHUNK = 1000  # groups per tokenizer call
 
@@ -64,11 +64,18 @@ _ENCODE_CHUNK = 1000  # groups per tokenizer call
 class RerankerTrainConfig(TrainConfigBase):
     """Everything :func:`train_reranker` needs; the single source of defaults (the ``full`` recipe).
 
-    ``sources`` picks the example sources among ``squad``, ``msmarco`` and ``beir``; each has its
-    file (``None`` = the copy under ``ODQA_DATA_DIR``) and a cap on questions/queries (``None`` =
-    all). A group is one positive and ``n_negatives`` negatives. The dev set is built from the
-    SQuAD-format ``dev_file`` (``""`` = none): ``dev_examples`` questions, each ranked among
-    ``dev_negatives`` BM25 negatives.
+    ``sources`` picks the example sources among ``squad`` (BM25-mined negatives), ``candidates``,
+    ``msmarco`` and ``beir``; each has its file (``None`` = the copy under ``ODQA_DATA_DIR``) and a
+    cap on questions/queries (``None`` = all). A group is one positive and ``n_negatives``
+    negatives. The dev set is built from the SQuAD-format ``dev_file`` (``""`` = none):
+    ``dev_examples`` questions, each ranked among ``dev_negatives`` BM25 negatives.
+
+    ``candidates`` trains on the distribution the re-ranker sees in ``qa_rerank``: the
+    ``candidates_graph``'s fused top ``candidates_depth`` over ``candidates_index`` (an index of the
+    SQuAD ``squad_file`` built with ``odqa index``), answer-bearing candidates as positives (up to
+    ``max_positives``), answer-free ones as negatives plus ``n_random`` random passages
+    (:func:`odqa.train.data.candidate_groups`). ``pos_weight`` weighs the positive pairs of the
+    pointwise ``bce`` loss (1 positive per ``n_negatives`` negatives: ``n_negatives`` balances them).
     """
 
     desc: ClassVar[str] = "reranker"
@@ -86,6 +93,12 @@ class RerankerTrainConfig(TrainConfigBase):
     dev_negatives: int = 9
     n_negatives: int = 7
     loss: Literal["listwise", "bce"] = "listwise"
+    pos_weight: float = 1.0
+    candidates_index: str | None = None
+    candidates_graph: str = "hybrid"
+    candidates_depth: int = 20
+    n_random: int = 1
+    max_positives: int = 2
     epochs: float = 1.0
     batch_size: int = 8
     lr: float = 3e-5
@@ -138,7 +151,7 @@ def config_from_recipe(name: str, **overrides: Any) -> RerankerTrainConfig:
 
 # --------------------------------------------------------------------------- data
 def _source_path(source: str, cfg: RerankerTrainConfig) -> Path:
-    if source == "squad":
+    if source in ("squad", "candidates"):
         return Path(cfg.squad_file or default_data_file("squad/train-v1.1-rebuilt.json"))
     if source == "msmarco":
         return Path(cfg.msmarco_file or default_data_file("msmarco/triples.train.small.first1000.tsv"))
@@ -155,6 +168,8 @@ def load_groups(cfg: RerankerTrainConfig) -> tuple[list[RerankGroup], list[DataF
         path = _source_path(source, cfg)
         if source == "squad":
             got = squad_groups(path, cfg.n_negatives, cfg.squad_questions, cfg.seed)
+        elif source == "candidates":
+            got = _candidate_groups(path, cfg)
         elif source == "msmarco":
             got = msmarco_groups(path, cfg.n_negatives, cfg.msmarco_queries, cfg.seed)
         else:
@@ -164,6 +179,43 @@ def load_groups(cfg: RerankerTrainConfig) -> tuple[list[RerankGroup], list[DataF
         role = f"train:{source}" + (f":{cfg.beir_split}" if source == "beir" else "")
         data.append(DataFile.of(path, role, {"groups": len(got), "pairs": sum(len(g.passages) for g in got)}))
     return groups, data
+
+
+def _candidate_groups(path: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]:
+    """Groups mined with the ``candidates_graph`` over ``candidates_index`` (see the config)."""
+    import random as _random
+
+    from tqdm import tqdm
+
+    from odqa.config import load_settings
+    from odqa.corpus.squad import read_squad
+    from odqa.pipelines.env import PipelineEnv, open_runner
+
+    if not cfg.candidates_index:
+        raise ValueError(
+            "source 'candidates' needs candidates_index: an index of the training file "
+            "(odqa --index-dir DIR index SQUAD_FILE --split none)"
+        )
+    docs, examples = read_squad(path, progress=False)
+    if cfg.squad_questions is not None and cfg.squad_questions < len(examples):
+        rng = _random.Random(cfg.seed)
+        examples = [examples[i] for i in sorted(rng.sample(range(len(examples)), cfg.squad_questions))]
+    env = PipelineEnv.from_settings(load_settings(), index_dir=cfg.candidates_index)
+    runner = open_runner(env, cfg.candidates_graph, {"fusion": {"top_k": cfg.candidates_depth}})
+
+    def candidates(question: str) -> list[tuple[str, str]]:
+        return [(d.id, d.content or "") for d in runner.run(question).final_documents]
+
+    progress = tqdm(examples, desc="mining candidates", unit="q", disable=not cfg.progress)
+    return candidate_groups(
+        list(progress),
+        candidates,
+        n_negatives=cfg.n_negatives,
+        n_random=cfg.n_random,
+        max_positives=cfg.max_positives,
+        pool=[d.text for d in docs],
+        seed=cfg.seed,
+    )
 
 
 def encode_groups(tokenizer: Any, groups: list[RerankGroup], max_length: int) -> list[list[Pair]]:
@@ -201,17 +253,18 @@ def listwise_loss(scores: torch.Tensor, group_sizes: list[int]) -> torch.Tensor:
     return F.cross_entropy(padded, torch.zeros(len(group_sizes), dtype=torch.long, device=scores.device))
 
 
-def bce_loss(scores: torch.Tensor, group_sizes: list[int]) -> torch.Tensor:
-    """Pointwise binary cross-entropy: each group's first pair is relevant, the others are not."""
+def bce_loss(scores: torch.Tensor, group_sizes: list[int], pos_weight: float = 1.0) -> torch.Tensor:
+    """Pointwise binary cross-entropy: each group's first pair is relevant, the others are not;
+    ``pos_weight`` multiplies the positives' term (PyTorch's ``pos_weight``)."""
     labels = torch.cat([F.one_hot(torch.tensor(0), n) for n in group_sizes]).to(scores)
-    return F.binary_cross_entropy_with_logits(scores, labels)
+    weight = torch.tensor(pos_weight, dtype=scores.dtype, device=scores.device)
+    return F.binary_cross_entropy_with_logits(scores, labels, pos_weight=weight)
 
 
-def _loss_fn(kind: str) -> Any:
-    loss = listwise_loss if kind == "listwise" else bce_loss
-
+def _loss_fn(kind: str, pos_weight: float = 1.0) -> Any:
     def compute(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return loss(_pair_scores(model, batch), batch["group_sizes"].tolist())
+        scores, sizes = _pair_scores(model, batch), batch["group_sizes"].tolist()
+        return listwise_loss(scores, sizes) if kind == "listwise" else bce_loss(scores, sizes, pos_weight)
 
     return compute
 
@@ -284,7 +337,7 @@ def train_reranker(cfg: RerankerTrainConfig) -> TrainResult:
         encoded,
         [max(len(p["input_ids"]) for p in g) for g in encoded],
         lambda chunk: collate_groups(chunk, pad_id),
-        _loss_fn(cfg.loss),
+        _loss_fn(cfg.loss, cfg.pos_weight),
         cfg.loop_config(),
         out,
         size_of=len,
