@@ -370,3 +370,44 @@ def test_append_replaces_documents_and_delete_removes_them_like_a_fresh_build(tm
     assert code == 1 and "another process is writing" in out
     assert invoke(env, "delete")[0] == 1
     assert invoke({"ODQA_INDEX_DIR": str(tmp_path / "none")}, "delete", "--doc-id", "a")[0] == 4
+
+
+def test_bad_config_queries_graph_and_collection_files_name_the_problem(
+    retrieval_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Rows of the README's bad-input catalogue that had no test."""
+    code, _, out = invoke(retrieval_env, "--config", tmp_path / "none.yaml", "pipelines")
+    assert code == 1 and "config file not found" in out
+    listy = tmp_path / "list.yaml"
+    listy.write_text("- a\n- b\n", encoding="utf-8")
+    code, _, out = invoke(retrieval_env, "--config", listy, "pipelines")
+    assert code == 1 and "expected a mapping of settings at top level" in out
+
+    queries = tmp_path / "queries.csv"
+    queries.write_text("q1,what?\n", encoding="utf-8")
+    code, _, out = invoke(retrieval_env, "search", "--queries", queries, "--run", tmp_path / "r.trec")
+    assert code == 1 and str(queries) in out
+    code, _, out = invoke(
+        retrieval_env, "search", "--queries", tmp_path / "nope.tsv", "--run", tmp_path / "r.trec"
+    )
+    assert code == 1 and "nope.tsv" in out
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("components: {bm25: [\n", encoding="utf-8")
+    code, _, out = invoke(retrieval_env, "ask", "Who?", "--pipeline", broken)
+    assert code == 1 and "broken.yaml: invalid YAML" in out
+    nocomp = tmp_path / "nocomp.yaml"
+    nocomp.write_text("connections: []\n", encoding="utf-8")
+    code, _, out = invoke(retrieval_env, "ask", "Who?", "--pipeline", nocomp)
+    assert code == 1 and "needs a 'components' mapping" in out
+    code, _, out = invoke(retrieval_env, "ask", "Who?", "--pipeline", "bm25", "--set", "bm25.top_k=[1,")
+    assert code == 1 and "value is not valid YAML" in out
+
+    before = (Path(retrieval_env["ODQA_INDEX_DIR"]) / "manifest.json").read_text(encoding="utf-8")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    code, _, out = invoke(retrieval_env, "index", empty)
+    assert code == 1 and "no documents were read; the previous index is kept" in out
+    assert (Path(retrieval_env["ODQA_INDEX_DIR"]) / "manifest.json").read_text(encoding="utf-8") == before
+    code, _, out = invoke(retrieval_env, "ask", "x" * 5000, "--pipeline", "bm25", "--json")
+    assert code == 0  # a long question is analysed up to its first 1000 characters, not refused
