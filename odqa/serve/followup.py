@@ -2,9 +2,12 @@
 becomes "When did Nikola Tesla die?", and the chat page shows the rewrite ("interpreted as").
 
 A rule, not a model: the first third-person pronoun of a question that names no entity of its own
-is replaced by the previous turn's referent -- for a person pronoun (he, she, his...) the previous
-answer when it looks like a name, else the previous question's first entity; for ``it``/``its``
-the previous question's first entity, else the answer. Possessives keep their ``'s``.
+is replaced by the previous turn's referent. The previous *answer* is the referent when the
+previous question asked for one of that kind and the answer looks like a name -- a person pronoun
+(he, she, his...) after a "who" question ("Who invented the AC motor?" -> Nikola Tesla), ``it``/
+``its`` after a "what"/"which" question ("What is the largest city in Poland?" -> Warsaw);
+otherwise the previous question's first entity ("Where was Tesla born?" -> "When did Tesla
+die?"). Possessives keep their ``'s``.
 
 Usage::
 
@@ -43,18 +46,17 @@ def resolve_followup(question: str, previous: PreviousTurn | None) -> str | None
         return None
     for m in _WORD.finditer(question):
         word = m.group(1).lower()
+        asked = previous.question.strip().lower().split(" ", 1)[0]
         if word in PERSON:
-            candidates = [previous.answer] if _looks_like_name(previous.answer) else []
-            candidates += previous.entities
+            answer_first = asked in ("who", "whom", "whose")
             suffix = PERSON[word]
         elif word in THING:
-            candidates = [
-                *previous.entities,
-                *([previous.answer] if _looks_like_name(previous.answer) else []),
-            ]
+            answer_first = asked in ("what", "which")
             suffix = THING[word]
         else:
             continue
+        answer = [previous.answer] if _looks_like_name(previous.answer) else []
+        candidates = [*answer, *previous.entities] if answer_first else [*previous.entities, *answer]
         referent = next((c for c in candidates if c), None)
         if referent is None:
             return None

@@ -26,7 +26,12 @@ YEAR = PreviousTurn(
             "Who was Marie Curie's husband?",
         ),
         ("Where did he work?", YEAR, "Where did Tesla work?"),  # the answer is a year: the question's entity
-        ("What is its population?", WARSAW, "What is Poland's population?"),
+        ("What is its population?", WARSAW, "What is Warsaw's population?"),  # "what" asked for it
+        (
+            "When did he die?",
+            PreviousTurn(question="Where was Tesla born?", answer="Smiljan", entities=["Tesla"]),
+            "When did Tesla die?",
+        ),  # a place answer is not "he"
         ("When did Tesla die?", TESLA, None),  # its own entity: not a follow-up
         ("When did he die?", None, None),
         ("How old is the universe?", TESLA, None),  # no pronoun
