@@ -14,6 +14,7 @@ import argparse
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from _common import RESULTS, write_results
 from serve_load import server
@@ -52,17 +53,23 @@ def main() -> None:
                 box.clear()
                 box.send_keys(question)
                 driver.find_element(By.ID, "ask").click()
-                turn = driver.find_elements(By.CSS_SELECTOR, "article.turn")[-1]
-                wait.until(lambda _, t=turn: t.find_elements(By.CSS_SELECTOR, ".timings, .error"))
-                answer = turn.find_elements(By.CSS_SELECTOR, ".answer.primary .answer-text")
-                interpreted = turn.find_elements(By.CSS_SELECTOR, ".interpreted")
+                turn: Any = driver.find_elements(By.CSS_SELECTOR, "article.turn")[-1]
+
+                def done(_: Any, t: Any = turn) -> bool:
+                    return bool(t.find_elements(By.CSS_SELECTOR, ".timings, .error"))
+
+                wait.until(done)
+
+                def first_text(selector: str, t: Any = turn) -> str | None:
+                    found = t.find_elements(By.CSS_SELECTOR, selector)
+                    return str(found[0].text) if found else None
+
                 row = {
                     "question": question,
-                    "interpreted_as": interpreted[0].text if interpreted else None,
-                    "answer": answer[0].text if answer else None,
-                    "source": (turn.find_elements(By.CSS_SELECTOR, ".answer.primary .source") or [None])[0],
+                    "interpreted_as": first_text(".interpreted"),
+                    "answer": first_text(".answer.primary .answer-text"),
+                    "source": first_text(".answer.primary .source"),
                 }
-                row["source"] = row["source"].text if row["source"] is not None else None
                 turns.append(row)
                 print(json.dumps(row, ensure_ascii=False))
             driver.execute_script("window.scrollTo(0, 0)")
