@@ -144,7 +144,7 @@ def train_reader(
     recipe: Annotated[
         str,
         typer.Option(
-            help="quick (12-minute budget, any machine) | base (~2 h on 2 CPU cores; resumable) "
+            help="quick (12-minute budget, any machine) | base (~1.7 h on 2 slow CPU cores; resumable) "
             "| full (GPU advised)."
         ),
     ] = "quick",
