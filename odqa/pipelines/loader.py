@@ -169,50 +169,45 @@ def _serialised_objects(value: Any, where: str) -> Iterator[tuple[str, dict[str,
             yield from _serialised_objects(inner, f"{where}[{i}]")
 
 
+def _graph_objects(
+    data: dict[str, Any], overrides: dict[str, dict[str, Any]] | None
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(component, where, object)`` for every serialised object of the graph and its overrides."""
+    parts = [*data.get("components", {}).items()]
+    parts += [(name, {"init_parameters": params}) for name, params in (overrides or {}).items()]
+    for name, comp in parts:
+        for where, obj in _serialised_objects(comp, name):
+            yield name, where, obj
+
+
 def check_trust(
     data: dict[str, Any],
     source: str,
     index_dir: str | Path,
     overrides: dict[str, dict[str, Any]] | None = None,
-) -> set[str]:
+) -> None:
     """Refuse a graph that names a class outside :data:`TRUSTED_MODULES` or points a store's
-    ``path`` outside ``index_dir``: a pipeline file is code. Returns the modules it names.
+    ``path`` outside ``index_dir``: a pipeline file is code.
 
     :raises UntrustedPipelineError: naming the file, the component and ``--trust-pipeline``.
     """
     root = Path(index_dir).resolve()
-    modules: set[str] = set()
     hint = "a pipeline file is code: run it only if you trust it, with --trust-pipeline"
-    parts = [(name, comp) for name, comp in data.get("components", {}).items()]
-    parts += [(name, {"init_parameters": params}) for name, params in (overrides or {}).items()]
-    for name, comp in parts:
-        for where, obj in _serialised_objects(comp, name):
-            type_name = str(obj["type"])
-            modules.add(type_name.rpartition(".")[0])
-            if type_name.split(".")[0] not in TRUSTED_MODULES:
+    for name, where, obj in _graph_objects(data, overrides):
+        type_name = str(obj["type"])
+        if type_name.split(".")[0] not in TRUSTED_MODULES:
+            raise UntrustedPipelineError(
+                f"{source}: component {name!r} ({where}) names {type_name!r}, outside "
+                f"{', '.join(TRUSTED_MODULES)}; {hint}"
+            )
+        params = obj.get("init_parameters") or {}
+        for key in ("path", "index_path"):
+            value = params.get(key)
+            if isinstance(value, str) and not Path(value).resolve().is_relative_to(root):
                 raise UntrustedPipelineError(
-                    f"{source}: component {name!r} ({where}) names {type_name!r}, outside "
-                    f"{', '.join(TRUSTED_MODULES)}; {hint}"
+                    f"{source}: component {name!r} ({where}) keeps its store at {value!r}, outside "
+                    f"the index directory {root}; {hint}"
                 )
-            params = obj.get("init_parameters") or {}
-            for key in ("path", "index_path"):
-                value = params.get(key)
-                if isinstance(value, str) and not Path(value).resolve().is_relative_to(root):
-                    raise UntrustedPipelineError(
-                        f"{source}: component {name!r} ({where}) keeps its store at {value!r}, outside "
-                        f"the index directory {root}; {hint}"
-                    )
-    return modules
-
-
-def _all_modules(data: dict[str, Any], overrides: dict[str, dict[str, Any]] | None) -> set[str]:
-    parts = [*data.get("components", {}).items()]
-    parts += [(name, {"init_parameters": params}) for name, params in (overrides or {}).items()]
-    return {
-        str(obj["type"]).rpartition(".")[0]
-        for name, comp in parts
-        for _, obj in _serialised_objects(comp, name)
-    }
 
 
 def pre_init_callbacks(
@@ -288,7 +283,9 @@ def load_pipeline(
             )
     allowed = list(TRUSTED_MODULES)
     if trust:
-        allowed += sorted(m for m in _all_modules(data, overrides) if m)
+        allowed += sorted(
+            {str(o["type"]).rpartition(".")[0] for _, _, o in _graph_objects(data, overrides)} - {""}
+        )
     else:
         check_trust(data, str(path), index_dir, overrides)
     if isinstance(device, str):
