@@ -35,7 +35,11 @@ OutputDirOpt = Annotated[
     typer.Option(help="Where to write the model (default: <models dir>/<role>, where the registry looks)."),
 ]
 BaseModelOpt = Annotated[
-    str | None, typer.Option(help="Start from these weights (path or hub id; default: all-MiniLM-L6-v2).")
+    str | None,
+    typer.Option(
+        help="Start from these weights: a path, a hub id or role:NAME (a registry role, "
+        "e.g. role:reader); default all-MiniLM-L6-v2."
+    ),
 ]
 EpochsOpt = Annotated[
     float | None, typer.Option(help="Passes over the training data (default: the recipe's).")

@@ -203,19 +203,23 @@ def _candidate_groups(path: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]
     env = PipelineEnv.from_settings(load_settings(), index_dir=cfg.candidates_index)
     runner = open_runner(env, cfg.candidates_graph, {"fusion": {"top_k": cfg.candidates_depth}})
 
-    def candidates(question: str) -> list[tuple[str, str]]:
-        return [(d.id, d.content or "") for d in runner.run(question).final_documents]
+    progress = tqdm(total=len(examples), desc="mining candidates", unit="q", disable=not cfg.progress)
 
-    progress = tqdm(examples, desc="mining candidates", unit="q", disable=not cfg.progress)
-    return candidate_groups(
-        list(progress),
-        candidates,
-        n_negatives=cfg.n_negatives,
-        n_random=cfg.n_random,
-        max_positives=cfg.max_positives,
-        pool=[d.text for d in docs],
-        seed=cfg.seed,
-    )
+    def candidates(question: str) -> list[tuple[str, str]]:
+        ranked = [(d.id, d.content or "") for d in runner.run(question).final_documents]
+        progress.update()
+        return ranked
+
+    with progress:
+        return candidate_groups(
+            examples,
+            candidates,
+            n_negatives=cfg.n_negatives,
+            n_random=cfg.n_random,
+            max_positives=cfg.max_positives,
+            pool=[d.text for d in docs],
+            seed=cfg.seed,
+        )
 
 
 def encode_groups(tokenizer: Any, groups: list[RerankGroup], max_length: int) -> list[list[Pair]]:

@@ -75,3 +75,22 @@ def test_card_and_manifest(tmp_path: Path) -> None:
         "TransformersExtractiveReader",
     ):
         assert text in card
+
+
+def test_base_model_names_a_path_a_role_or_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from odqa.models import ModelUnavailableError
+    from odqa.train.modeling import base_model_path
+
+    reader_dir = tmp_path / "reader"
+    reader_dir.mkdir()
+    (reader_dir / "config.json").write_text("{}")
+    monkeypatch.setenv("ODQA_MODELS_DIR", str(tmp_path))
+    assert base_model_path("some/hub-id") == "some/hub-id"
+    assert base_model_path("role:reader") == str(reader_dir)  # a re-ranker learns from the reader
+    assert Path(base_model_path(None)).is_dir()  # the registry's base role (local MiniLM)
+    with pytest.raises(ModelUnavailableError):
+        base_model_path("role:reranker")  # nothing trained there
+    with pytest.raises(ValueError, match="unknown model role"):
+        base_model_path("role:nope")
