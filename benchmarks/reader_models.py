@@ -62,7 +62,7 @@ def graph_scores(spec: str, model_dir: str, dataset: Any, index_dir: Path) -> tu
     graph, *sets = spec.split("+")
     runner = open_runner(bench_env(index_dir, reader=model_dir), graph, parse_overrides(sets), warm_up=False)
     evaluation = evaluate_pipeline(runner, graph, dataset, ragas=False)
-    reader = evaluation.stage("reader")
+    reader = [s for s in evaluation.stages if s.kind == "reader"][-1]  # the graph's final answers
     read = [s for s in evaluation.stages if s.kind == "retrieval"][-1]  # what the reader read
     summary: dict[str, Any] = {
         "answer_in_read_passages": float(read.funnel.get("answer_found", float("nan"))),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install (once), train the quick reader and re-ranker if they are
-# missing (once, ~10 minutes on 2 CPU cores), index SQuAD dev part A, and answer questions.
+# The main job on a fresh machine: install (once), train the models the default graph needs if they
+# are missing (once: the quick reader, a 12-minute budget), index SQuAD dev part A, answer questions.
 # Pass your own questions as arguments:  bash scripts/demo.sh "Who founded Warsaw?"
 set -euo pipefail
 cd "$(dirname "$0")/.."

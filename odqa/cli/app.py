@@ -1,5 +1,5 @@
 """The ``odqa`` Typer app: the main callback builds the settings, then each command group's module
-contributes its commands (query: index/ask/search/pipelines; train; models; evaluation; es; demo)."""
+contributes its commands (query: index/ask/search/pipelines; train; models; tune; evaluation; es; demo)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from odqa.cli.common import EXIT_ERROR, fail, state
 from odqa.cli.es import es_app
 from odqa.cli.models import models_app
 from odqa.cli.train import train_app
+from odqa.cli.tune import tune_app
 from odqa.config import load_settings
 
 # Idle OpenMP threads spin by default; on a shared 2-core machine that slows torch 1.4-8x.
@@ -65,6 +66,7 @@ app.command()(query.search)
 app.command()(query.pipelines)
 app.add_typer(train_app, name="train")
 app.add_typer(models_app, name="models")
+app.add_typer(tune_app, name="tune")
 app.command()(evaluation.evaluate)
 app.command("eval")(evaluation.eval_pipeline)
 app.command()(evaluation.compare)

@@ -197,7 +197,7 @@ def compare(
 
 
 # ----------------------------------------------------------------------------- eval
-def _default_eval_index_root() -> Path:
+def default_eval_index_root() -> Path:
     return settings().index_dir.parent / "eval-indexes"
 
 
@@ -235,7 +235,7 @@ def eval_pipeline(
     names = _metric_list(metrics, DEFAULT_STAGE_METRICS)
     with errors():
         data = load_dataset(dataset, split=split, max_queries=max_queries)
-    index_dir = index or default_index_dir(_default_eval_index_root(), data)
+    index_dir = index or default_index_dir(default_eval_index_root(), data)
     env = pipeline_env(index_dir=index_dir)
     with errors(EXIT_INDEX):
         if ensure_index(data, env):

@@ -123,12 +123,19 @@ def pipeline_values(
 def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """``["analyzer.boost=0", "fusion.top_k=10"]`` -> ``{"analyzer": {"boost": 0}, "fusion": {"top_k": 10}}``.
 
-    Values are YAML (``0.5``, ``true``, ``[a, b]``, ``{k: v}``); later items win.
+    Values are YAML (``0.5``, ``true``, ``[a, b]``, ``{k: v}``); later items win. An item
+    ``@FILE`` reads a YAML mapping ``component: {parameter: value}`` (what ``odqa tune fusion``
+    writes) as if each of its parameters had been given on its own.
 
-    :raises PipelineError: an item that is not ``component.parameter=value``.
+    :raises PipelineError: an item that is not ``component.parameter=value``, or an ``@FILE`` that
+        is missing or not such a mapping.
     """
     out: dict[str, dict[str, Any]] = {}
     for item in items:
+        if item.startswith("@"):
+            for comp, params in _override_file(Path(item[1:])).items():
+                out.setdefault(comp, {}).update(params)
+            continue
         key, sep, raw = item.partition("=")
         comp, dot, param = key.strip().partition(".")
         if not sep or not dot or not comp or not param:
@@ -139,6 +146,22 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, dict[str, A
             raise PipelineError(f"--set {item!r}: value is not valid YAML: {e}") from e
         out.setdefault(comp, {})[param] = value
     return out
+
+
+def _override_file(path: Path) -> dict[str, dict[str, Any]]:
+    """The ``component: {parameter: value}`` mapping of an overrides YAML file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise PipelineError(f"--set @{path}: cannot read the overrides file: {e.strerror or e}") from e
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise PipelineError(f"--set @{path}: not a YAML file: {e}") from e
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, dict) and all(isinstance(p, str) for p in v)
+        for k, v in data.items()
+    ):
+        raise PipelineError(f"--set @{path}: expected a mapping component: {{parameter: value}}")
+    return {k: dict(v) for k, v in data.items()}
 
 
 def _object_from_dict(value: Any) -> Any:

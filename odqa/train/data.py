@@ -228,3 +228,27 @@ def msmarco_groups(path: Path, n_negatives: int, max_queries: int | None, seed: 
         for k, pos in enumerate(positives):
             groups.append(RerankGroup(f"msmarco-{n}-{k}", query, pos, tuple(given + mined), "msmarco"))
     return groups
+
+
+def squad_subset(path: Path, articles: int, seed: int, out_dir: Path) -> Path:
+    """A SQuAD file of ``articles`` articles of ``path`` sampled with ``seed`` (file order kept),
+    written once (atomically) as ``out_dir/<stem>-a<articles>-s<seed>.json`` and reused after.
+
+    :raises ValueError: ``articles`` is below 1 or above the file's article count.
+    """
+    import json
+    import os
+
+    target = out_dir / f"{path.stem}-a{articles}-s{seed}.json"
+    if target.is_file():
+        return target
+    data = json.loads(path.read_text(encoding="utf-8"))
+    total = len(data.get("data") or [])
+    if not 1 <= articles <= total:
+        raise ValueError(f"{path}: squad_articles must be in [1, {total}], got {articles}")
+    keep = sorted(random.Random(seed).sample(range(total), articles))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({**data, "data": [data["data"][i] for i in keep]}), encoding="utf-8")
+    tmp.replace(target)
+    return target

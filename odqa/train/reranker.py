@@ -43,7 +43,14 @@ from odqa.train.common import (
     config_from_recipe_for,
     train_loop,
 )
-from odqa.train.data import RerankGroup, beir_groups, candidate_groups, msmarco_groups, squad_groups
+from odqa.train.data import (
+    RerankGroup,
+    beir_groups,
+    candidate_groups,
+    msmarco_groups,
+    squad_groups,
+    squad_subset,
+)
 from odqa.train.modeling import (
     apply_lora,
     base_model_path,
@@ -72,7 +79,8 @@ class RerankerTrainConfig(TrainConfigBase):
 
     ``candidates`` trains on the distribution the re-ranker sees in ``qa_rerank``: the
     ``candidates_graph``'s fused top ``candidates_depth`` over ``candidates_index`` (an index of the
-    SQuAD ``squad_file`` built with ``odqa index``), answer-bearing candidates as positives (up to
+    SQuAD ``squad_file``; ``None``: built once under ``<cache_dir>/reranker-candidates``, of
+    ``squad_articles`` articles sampled with the seed when set), answer-bearing candidates as positives (up to
     ``max_positives``), answer-free ones as negatives plus ``n_random`` random passages
     (:func:`odqa.train.data.candidate_groups`). ``pos_weight`` weighs the positive pairs of the
     pointwise ``bce`` loss (1 positive per ``n_negatives`` negatives: ``n_negatives`` balances them).
@@ -95,6 +103,7 @@ class RerankerTrainConfig(TrainConfigBase):
     loss: Literal["listwise", "bce"] = "listwise"
     pos_weight: float = 1.0
     candidates_index: str | None = None
+    squad_articles: int | None = None
     candidates_graph: str = "hybrid"
     candidates_depth: int = 20
     n_random: int = 1
@@ -162,6 +171,8 @@ def _source_path(source: str, cfg: RerankerTrainConfig) -> Path:
 
 def load_groups(cfg: RerankerTrainConfig) -> tuple[list[RerankGroup], list[DataFile]]:
     """Training groups of every configured source, and a description of each source's file."""
+    from odqa.config import load_settings
+
     groups: list[RerankGroup] = []
     data: list[DataFile] = []
     for source in cfg.sources:
@@ -169,6 +180,9 @@ def load_groups(cfg: RerankerTrainConfig) -> tuple[list[RerankGroup], list[DataF
         if source == "squad":
             got = squad_groups(path, cfg.n_negatives, cfg.squad_questions, cfg.seed)
         elif source == "candidates":
+            if cfg.squad_articles is not None:  # the collection and the questions: a seeded sample
+                cache = load_settings().cache_dir / "reranker-candidates"
+                path = squad_subset(path, cfg.squad_articles, cfg.seed, cache)
             got = _candidate_groups(path, cfg)
         elif source == "msmarco":
             got = msmarco_groups(path, cfg.n_negatives, cfg.msmarco_queries, cfg.seed)
@@ -189,18 +203,20 @@ def _candidate_groups(path: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]
 
     from odqa.config import load_settings
     from odqa.corpus.squad import read_squad
+    from odqa.eval.datasets import ensure_index, load_dataset
     from odqa.pipelines.env import PipelineEnv, open_runner
 
-    if not cfg.candidates_index:
-        raise ValueError(
-            "source 'candidates' needs candidates_index: an index of the training file "
-            "(odqa --index-dir DIR index SQUAD_FILE --split none)"
-        )
+    settings = load_settings()
+    index_dir = Path(
+        cfg.candidates_index or settings.cache_dir / "reranker-candidates" / f"{path.stem}-index"
+    )
+    env = PipelineEnv.from_settings(settings, index_dir=index_dir)
+    if not cfg.candidates_index and ensure_index(load_dataset(path), env, progress=cfg.progress):
+        log.info("reranker: indexed %s into %s for candidate mining", path, index_dir)
     docs, examples = read_squad(path, progress=False)
     if cfg.squad_questions is not None and cfg.squad_questions < len(examples):
         rng = _random.Random(cfg.seed)
         examples = [examples[i] for i in sorted(rng.sample(range(len(examples)), cfg.squad_questions))]
-    env = PipelineEnv.from_settings(load_settings(), index_dir=cfg.candidates_index)
     runner = open_runner(env, cfg.candidates_graph, {"fusion": {"top_k": cfg.candidates_depth}})
 
     progress = tqdm(total=len(examples), desc="mining candidates", unit="q", disable=not cfg.progress)

@@ -140,5 +140,43 @@ def test_reranker_trains_on_hybrid_candidates(tiny_squad: Path, small_base: str,
     manifest = json.loads((Path(result.output_dir) / "odqa_manifest.json").read_text())
     assert manifest["data"][0]["role"] == "train:candidates" and manifest["data"][0]["counts"]["groups"] >= 8
     assert manifest["hyperparameters"]["loss"] == "bce" and result.steps == 3
-    with pytest.raises(ValueError, match="needs candidates_index"):
-        train_reranker(config_from_recipe("quick", sources=["candidates"], squad_file=str(tiny_squad)))
+
+
+def test_candidates_index_is_built_once_under_the_cache(
+    tiny_squad: Path, small_base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from odqa.train.reranker import config_from_recipe, train_reranker
+
+    monkeypatch.setenv("ODQA_CACHE_DIR", str(tmp_path / "cache"))
+    cfg = config_from_recipe(
+        "quick",
+        sources=["candidates"],
+        squad_file=str(tiny_squad),
+        squad_articles=1,
+        squad_questions=4,
+        candidates_depth=5,
+        dev_file="",
+        output_dir=str(tmp_path / "reranker"),
+        base_model=small_base,
+        max_steps=1,
+        batch_size=2,
+        progress=False,
+        threads=1,
+        measure_speed=False,
+    )
+    train_reranker(cfg)
+    cache = tmp_path / "cache" / "reranker-candidates"
+    subset = cache / f"{tiny_squad.stem}-a1-s{cfg.seed}.json"
+    assert len(json.loads(subset.read_text())["data"]) == 1
+    index = cache / f"{subset.stem}-index"
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert manifest["collection"] == str(subset.resolve())
+    built = (index / "manifest.json").stat().st_mtime_ns
+    train_reranker(cfg)  # reuses the index
+    assert (index / "manifest.json").stat().st_mtime_ns == built
+    with pytest.raises(ValueError, match="squad_articles must be in"):
+        train_reranker(
+            config_from_recipe(
+                "quick", sources=["candidates"], squad_file=str(tiny_squad), squad_articles=999
+            )
+        )
