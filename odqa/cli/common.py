@@ -64,15 +64,29 @@ def _es_error(e: BaseException | None) -> BaseException | None:
     return None
 
 
+def unwrap(e: BaseException) -> tuple[BaseException, str | None]:
+    """The error a Haystack ``PipelineRuntimeError`` wraps (its ``__cause__``) and the component
+    that raised it; any other error as it is, with ``None``."""
+    from haystack.core.errors import PipelineRuntimeError
+
+    component = None
+    while isinstance(e, PipelineRuntimeError) and e.__cause__ is not None:
+        component = component or e.component_name
+        e = e.__cause__
+    return e, component
+
+
 def exit_code(e: BaseException) -> int | None:
-    """The exit code for an expected failure (bad input, missing model or index, a service down);
-    ``None`` for anything else, which is a bug and keeps its traceback."""
+    """The exit code for an expected failure (bad input, missing model or index, a service down,
+    no room on the disk), also when a graph's component raised it; ``None`` for anything else,
+    which is a bug and keeps its traceback."""
     from odqa.corpus.types import IngestError
     from odqa.model_archive import ModelArchiveError
     from odqa.models import ModelUnavailableError
     from odqa.pipelines.env import IndexMismatchError, IndexNotFoundError
     from odqa.utils.fs import LockedError
 
+    e, _ = unwrap(e)
     if isinstance(e, ModelUnavailableError):
         return EXIT_MODEL
     if isinstance(e, (IndexNotFoundError, IndexMismatchError)):
@@ -84,12 +98,22 @@ def exit_code(e: BaseException) -> int | None:
 
 
 def message(e: BaseException) -> str:
+    import errno
+
     from odqa.corpus.types import IngestError
 
+    e, component = unwrap(e)
+    where = f" (in {component})" if component else ""
     if isinstance(e, IngestError):
         return f"{e.problem} (--strict)"
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        target = f" writing {e.filename}" if e.filename else ""
+        return (
+            f"no room on the disk{target}{where}: {e.strerror or e}; nothing was changed "
+            "(an index is replaced only once its new copy is complete)"
+        )
     es = _es_error(e)
-    return str(es if es is not None else e)
+    return str(es if es is not None else e) + where
 
 
 @contextmanager

@@ -184,7 +184,10 @@ def train_reader(
 def train_reranker(
     recipe: Annotated[
         str,
-        typer.Option(help="quick (minutes, CPU) | base (~1 h, CPU) | full (hours; resumable)."),
+        typer.Option(
+            help="quick (minutes, CPU) | base (~1 h, CPU) | candidates (30 min, CPU: from the trained "
+            "reader on the hybrid's own candidates; what qa_rerank wants) | full (hours; resumable)."
+        ),
     ] = "quick",
     output_dir: OutputDirOpt = None,
     max_examples: Annotated[int | None, typer.Option(help="Use at most this many training queries.")] = None,
@@ -197,7 +200,7 @@ def train_reranker(
     precision: PrecisionOpt = None,
     param: ParamOpt = None,
 ) -> None:
-    """Fine-tune the cross-encoder re-ranker from MiniLM (SQuAD + mined negatives, MS MARCO, BEIR)."""
+    """Fine-tune the cross-encoder re-ranker (SQuAD, the hybrid's own candidates, MS MARCO, BEIR)."""
     _train_common(
         "reranker",
         recipe,

@@ -145,6 +145,25 @@ RECIPES: dict[str, dict[str, Any]] = {
         "checkpoint_every": 200,
         "resume": True,
     },
+    # the re-ranker of `qa_rerank`: learnt from the trained reader (role:reader) on what it sees at
+    # inference, the hybrid's fused top 20 over a 90-article sample of SQuAD train (indexed once under
+    # the cache), listwise over 1 answer-bearing positive and 7 answer-free negatives, a 30-minute
+    # budget. MEASURED_CANDIDATES
+    "candidates": {
+        "sources": ["candidates"],
+        "base_model": "role:reader",
+        "squad_articles": 90,
+        "squad_questions": 6000,
+        "n_negatives": 7,
+        "max_positives": 1,
+        "batch_size": 4,
+        "lr": 6e-5,
+        "max_length": 192,
+        "minutes": 30.0,
+        "dev_examples": 300,
+        "dev_negatives": 19,
+        "checkpoint_every": 0,
+    },
     "full": {"resume": True},
 }
 

@@ -94,3 +94,10 @@ def test_base_model_names_a_path_a_role_or_the_default(
         base_model_path("role:reranker")  # nothing trained there
     with pytest.raises(ValueError, match="unknown model role"):
         base_model_path("role:nope")
+
+
+def test_the_candidates_recipe_learns_from_the_reader_on_a_budget() -> None:
+    cfg = reranker.config_from_recipe("candidates")
+    assert cfg.sources == ["candidates"] and cfg.base_model == "role:reader"
+    assert cfg.minutes > 0 and not cfg.resume  # a time budget sizes a fresh run
+    assert cfg.squad_articles and cfg.candidates_index is None  # indexed once under the cache
