@@ -4,10 +4,12 @@ take the server away (and bring it back) in the middle of a run."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import selectors
 import socket
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -149,3 +151,78 @@ class TcpProxy:
             for s in (client, upstream):
                 with contextlib.suppress(OSError):
                     s.close()
+
+
+class Http429Proxy:
+    """An HTTP reverse proxy to ``target`` that answers the first ``reject`` requests whose path
+    contains ``marker`` with ``429 Too Many Requests`` (Elasticsearch's answer when its write queue
+    is full: ``es_rejected_execution_exception``) without forwarding them; every other request is
+    forwarded as it is. ``rejected``/``forwarded`` count what happened to ``marker`` requests."""
+
+    def __init__(self, target_url: str, *, reject: int, marker: str = "/_bulk") -> None:
+        import http.client
+        import http.server
+
+        host, _, port = target_url.split("://", 1)[-1].rstrip("/").partition(":")
+        target = (host, int(port or 9200))
+        proxy = self
+        self.reject, self.marker = reject, marker
+        self.rejected = self.forwarded = 0
+        self.times: list[float] = []  # when each marker request arrived (monotonic)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.marker in self.path:
+                    proxy.times.append(time.monotonic())
+                    if proxy.rejected < proxy.reject:
+                        proxy.rejected += 1
+                        payload = json.dumps(
+                            {
+                                "error": {
+                                    "type": "es_rejected_execution_exception",
+                                    "reason": "rejected execution (queue capacity 200)",
+                                },
+                                "status": 429,
+                            }
+                        ).encode()
+                        self.send_response(429)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("X-Elastic-Product", "Elasticsearch")
+                        self.send_header("Content-Length", str(len(payload)))
+                        self.end_headers()
+                        self.wfile.write(payload)
+                        return
+                    proxy.forwarded += 1
+                conn = http.client.HTTPConnection(*target, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from es_support import TcpProxy, needs_server
+from es_support import Http429Proxy, TcpProxy, needs_server
 from haystack import Document, Pipeline
 from haystack.core.errors import PipelineRuntimeError
 from haystack.document_stores.types import DuplicatePolicy
@@ -76,6 +76,22 @@ def test_short_outage_mid_write_is_absorbed_by_retries(make_store: Store, proxy:
     direct = make_store()
     assert direct.count_documents() == 23
     assert ids_of(direct) == [d.id for d in passages(23)]
+
+
+def test_429_too_many_requests_backs_off_and_completes(make_store: Store, es_config: EsConfig) -> None:
+
+    make_store().check()
+    proxy = Http429Proxy(es_config.url, reject=3)
+    try:
+        store = make_store(url=proxy.url, chunk_size=10, max_retries=5, initial_backoff=0.2, max_backoff=1.0)
+        assert store.write_documents(passages(25), policy=DuplicatePolicy.OVERWRITE) == 25
+    finally:
+        proxy.close()
+    assert proxy.rejected == 3 and proxy.forwarded >= 3  # 3 chunks, each written once it got through
+    gaps = [b - a for a, b in zip(proxy.times, proxy.times[1:], strict=False)]
+    assert max(gaps) >= 0.2  # it waited (initial_backoff) before retrying, not hammered the server
+    direct = make_store()
+    assert direct.count_documents() == 25 and ids_of(direct) == sorted(d.id for d in passages(25))
 
 
 def test_server_gone_mid_write_reports_unwritten_ids_and_resumes_without_duplicates(
