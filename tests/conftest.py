@@ -140,3 +140,38 @@ def trained_reranker(
         measure_speed=False,
     )
     return train_reranker(cfg)
+
+
+@pytest.fixture(scope="session")
+def mini_scifact(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    src = data_dir / "scifact"
+    qrel_lines = (src / "qrels" / "train.tsv").read_text(encoding="utf-8").splitlines()
+    header, rows = qrel_lines[0], [line.split("\t") for line in qrel_lines[1:] if line.strip()]
+    qids: list[str] = []
+    for qid, _doc, _score in rows:
+        if qid not in qids:
+            qids.append(qid)
+    chosen = set(qids[:12])
+    kept_rows = [r for r in rows if r[0] in chosen]
+    wanted = {doc for _, doc, _ in kept_rows}
+    docs = []
+    others = 0
+    with (src / "corpus.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            doc_id = json.loads(line)["_id"]
+            if doc_id in wanted or others < 150:
+                others += doc_id not in wanted
+                docs.append(line)
+    root = tmp_path_factory.mktemp("beir") / "mini-scifact"
+    (root / "qrels").mkdir(parents=True)
+    (root / "corpus.jsonl").write_text("".join(docs), encoding="utf-8")
+    queries = [
+        line
+        for line in (src / "queries.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        if json.loads(line)["_id"] in chosen
+    ]
+    (root / "queries.jsonl").write_text("".join(queries), encoding="utf-8")
+    (root / "qrels" / "train.tsv").write_text(
+        "\n".join([header, *("\t".join(r) for r in kept_rows)]) + "\n", encoding="utf-8"
+    )
+    return root

@@ -211,6 +211,36 @@ def train_reranker(
     )
 
 
+@train_app.command("retriever")
+def train_retriever(
+    recipe: Annotated[
+        str, typer.Option(help="quick (1 epoch, CPU) | full (3 epochs, cached MNRL; GPU advised).")
+    ] = "quick",
+    beir_dir: Annotated[
+        str | None, typer.Option(help="BEIR collection with qrels (default: SciFact).")
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="The qrels split whose queries are split into train and dev.")
+    ] = "train",
+    output_dir: OutputDirOpt = None,
+    max_examples: Annotated[int | None, typer.Option(help="Use at most this many training queries.")] = None,
+    base_model: BaseModelOpt = None,
+    epochs: EpochsOpt = None,
+    max_steps: MaxStepsOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """Fine-tune the dense retriever (DPR-style: in-batch + mined hard negatives) on judged queries."""
+    _train_common(
+        "retriever",
+        recipe,
+        dict(beir_dir=beir_dir, beir_split=split, max_queries=max_examples),
+        base_model=base_model,
+        epochs=epochs,
+        max_steps=max_steps,
+        param=param,
+    )
+
+
 @train_app.command("ner")
 def train_ner(
     recipe: Annotated[

@@ -23,8 +23,18 @@ from odqa.train.common import TrainResult
 MANIFEST = "odqa_manifest.json"
 CARD = "README.md"
 _LIBRARIES = ("odqa", "torch", "transformers", "tokenizers", "sentence-transformers", "peft", "haystack-ai")
-_PIPELINE_TAGS = {"reader": "question-answering", "reranker": "text-ranking"}
+_PIPELINE_TAGS = {
+    "reader": "question-answering",
+    "reranker": "text-ranking",
+    "embedder": "sentence-similarity",
+}
 _USAGE = {
+    "embedder": (
+        "from sentence_transformers import SentenceTransformer\n\n"
+        'model = SentenceTransformer("{path}")\n'
+        'model.encode(["a query", "a passage"], normalize_embeddings=True)\n'
+        "# in odqa: ODQA_EMBEDDER_MODEL={path}, then re-index (`odqa index`): an index keeps its embedder"
+    ),
     "reader": (
         "from haystack import Document\n"
         "from haystack_integrations.components.readers.transformers import TransformersExtractiveReader\n\n"
