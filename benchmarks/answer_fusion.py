@@ -1,7 +1,7 @@
 """Answer score = reader span logit + weight x passage signal, weight tuned on held-out dev questions.
 
     python benchmarks/answer_fusion.py --reader PATH [--reranker PATH] [--graph qa --graph qa_rerank ...]
-        [--tune 1000:1500] [--test 0:1000] [--tag answer_fusion]
+        [--tune 1000:1400] [--test 0:1000] [--tag answer_fusion]
 
 The reader scores a span by its start + end logits, trained with a softmax inside one window: the
 logits of two passages are not on one scale, so a confident-looking span in the third passage can
@@ -24,7 +24,6 @@ Writes ``benchmarks/results/<tag>.json`` and prints the tables.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
 from typing import Any
@@ -34,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from odqa.components.rankers.answer_passage_fusion import passage_signal
+from odqa.components.rankers.answer_passage_fusion import SIGNALS, AnswerPassageFusion
 from odqa.eval.datasets import ensure_index, load_dataset
 from odqa.eval.qa import exact_match, f1
 from odqa.eval.significance import compare_per_query
@@ -43,54 +42,32 @@ from odqa.pipelines.loader import parse_overrides
 from odqa.train.speed import reference_speed
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
-SIGNALS = ("rank", "score")
-Candidate = dict[str, Any]
+Read = tuple[list[Any], list[Any], list[str]]  # the reader's answers, the passages read, gold answers
 
 
-def collect(
-    spec: str, models: dict[str, str], dataset: Any, lo: int, hi: int
-) -> tuple[dict[str, list[Candidate]], list[float]]:
-    """Per question of ``dataset.queries[lo:hi]``: the reader's top spans with their features; and
-    the graph's wall time per question (seconds)."""
-    graph, *sets = spec.split("+")
-    overrides = parse_overrides([*sets, "reader.top_k=20"])
-    runner = open_runner(bench_env(WORK / "squad-index", **models), graph, overrides)
-    calibration = float(getattr(runner.pipeline.get_component("reader"), "calibration_factor"))  # noqa: B009
-    out: dict[str, list[Candidate]] = {}
+def collect(runner: Any, dataset: Any, lo: int, hi: int, label: str) -> tuple[dict[str, Read], list[float]]:
+    """Per question of ``dataset.queries[lo:hi]``: the reader's top 20 answers, the passages it read
+    and the gold answers; and the graph's wall time per question (seconds)."""
+    out: dict[str, Read] = {}
     seconds: list[float] = []
-    for q in tqdm(dataset.queries[lo:hi], desc=f"{spec} {lo}:{hi}", unit="q"):
+    for q in tqdm(dataset.queries[lo:hi], desc=f"{label} {lo}:{hi}", unit="q"):
         result = runner.run(q.text)
         seconds.append(result.total_s)
-        read = result.final_documents
-        gold = dataset.answers[q.qid]
-        cands = []
-        for a in result.answers:
-            if not a.data or a.document is None:
-                continue
-            p = min(max(float(a.score), 1e-12), 1 - 1e-12)
-            cands.append(
-                {
-                    "text": a.data,
-                    "logit": math.log(p / (1 - p)) / calibration,
-                    "rank": passage_signal("rank", a.document, read),
-                    "score": passage_signal("score", a.document, read),
-                    "EM": exact_match(a.data, gold),
-                    "F1": f1(a.data, gold),
-                }
-            )
-        out[q.qid] = cands
+        out[q.qid] = (result.outputs["reader"]["answers"], result.final_documents, dataset.answers[q.qid])
     return out, seconds
 
 
-def pick(cands: dict[str, list[Candidate]], signal: str, weight: float) -> dict[str, dict[str, float]]:
-    """Per-question EM/F1 of the top span under ``logit + weight * signal``."""
+def pick(
+    reads: dict[str, Read], signal: str, weight: float, calibration: float
+) -> dict[str, dict[str, float]]:
+    """Per-question EM/F1 of the top answer after :class:`AnswerPassageFusion` (the component the
+    graphs run) re-scores the reader's answers with ``signal`` and ``weight``."""
+    fusion = AnswerPassageFusion(signal=signal, weight=weight, calibration_factor=calibration)  # type: ignore[arg-type]
     scores = {}
-    for qid, cs in cands.items():
-        if not cs:
-            scores[qid] = {"EM": 0.0, "F1": 0.0}
-            continue
-        best = max(cs, key=lambda c: c["logit"] + weight * c[signal])
-        scores[qid] = {"EM": best["EM"], "F1": best["F1"]}
+    for qid, (answers, read, gold) in reads.items():
+        top = [a for a in fusion.run(answers=answers, documents=read)["answers"] if a.data]
+        text = top[0].data if top else ""
+        scores[qid] = {"EM": exact_match(text, gold), "F1": f1(text, gold)}
     return scores
 
 
@@ -103,7 +80,7 @@ def main() -> None:
     ap.add_argument("--reader", required=True, help="reader model directory")
     ap.add_argument("--reranker", help="re-ranker model directory (graphs with a ranker)")
     ap.add_argument("--graph", action="append", help="graph[+component.param=value...] (repeat; default qa)")
-    ap.add_argument("--tune", default="1000:1500", help="questions to choose the weight on (lo:hi)")
+    ap.add_argument("--tune", default="1000:1400", help="questions to choose the weight on (lo:hi)")
     ap.add_argument("--test", default="0:1000", help="questions to report on (lo:hi)")
     ap.add_argument("--tag", default="answer_fusion")
     args = ap.parse_args()
@@ -123,8 +100,12 @@ def main() -> None:
     tuned: dict[str, dict[str, dict[str, float]]] = {}
     for spec in graphs:
         t0 = time.perf_counter()
-        tune, _ = collect(spec, models, dataset, tlo, thi)
-        test, seconds = collect(spec, models, dataset, elo, ehi)
+        graph, *sets = spec.split("+")
+        overrides = parse_overrides([*sets, "reader.top_k=20", "reader.no_answer=false"])
+        runner = open_runner(bench_env(WORK / "squad-index", **models), graph, overrides)
+        calibration = float(getattr(runner.pipeline.get_component("reader"), "calibration_factor"))  # noqa: B009
+        tune, _ = collect(runner, dataset, tlo, thi, spec)
+        test, seconds = collect(runner, dataset, elo, ehi, spec)
         p50 = 1000 * statistics.median(seconds)
         console.print(f"{spec}: {len(tune) + len(test)} questions in {time.perf_counter() - t0:.0f}s")
         grid = Table(
@@ -132,7 +113,7 @@ def main() -> None:
         )
         tuned[spec] = {}
         for signal in SIGNALS:
-            f1s = {w: mean(pick(tune, signal, w), "F1") for w in WEIGHTS}
+            f1s = {w: mean(pick(tune, signal, w, calibration), "F1") for w in WEIGHTS}
             tuned[spec][signal] = {str(w): v for w, v in f1s.items()}
             grid.add_row(signal, *[f"{v:.1f}" for v in f1s.values()])
         console.print(grid)
@@ -140,7 +121,7 @@ def main() -> None:
             "graph": spec,
             "weight": 0.0,
             "signal": None,
-            "per_query": pick(test, "rank", 0.0),
+            "per_query": pick(test, "rank", 0.0, calibration),
         }
         for signal in SIGNALS:
             f1_by_weight = tuned[spec][signal]
@@ -149,7 +130,7 @@ def main() -> None:
                 "graph": spec,
                 "weight": w,
                 "signal": signal,
-                "per_query": pick(test, signal, w),
+                "per_query": pick(test, signal, w, calibration),
             }
         for row in rows.values():
             if row["graph"] == spec:

@@ -86,32 +86,37 @@ def exit_code(e: BaseException) -> int | None:
     from odqa.pipelines.env import IndexMismatchError, IndexNotFoundError
     from odqa.utils.fs import LockedError
 
-    e, _ = unwrap(e)
-    if isinstance(e, ModelUnavailableError):
+    inner, component = unwrap(e)
+    if isinstance(inner, ModelUnavailableError):
         return EXIT_MODEL
-    if isinstance(e, (IndexNotFoundError, IndexMismatchError)):
+    if isinstance(inner, (IndexNotFoundError, IndexMismatchError)):
         return EXIT_INDEX
+    if component is not None:  # raised inside a component: only what is not a bug there
+        known = isinstance(inner, (IngestError, LockedError)) or disk_full(inner)
+        return EXIT_ERROR if known or _es_error(inner) is not None else None
     expected = (IngestError, ModelArchiveError, LockedError, OSError, ValueError)
-    if isinstance(e, expected) or _es_error(e) is not None:
+    if isinstance(inner, expected) or _es_error(inner) is not None:
         return EXIT_ERROR
     return None
 
 
-def message(e: BaseException) -> str:
+def disk_full(e: BaseException) -> bool:
+    """Whether ``e`` is a write that found no room: ENOSPC, EFBIG (a file-size cap) or EDQUOT."""
     import errno
 
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def message(e: BaseException) -> str:
     from odqa.corpus.types import IngestError
 
     e, component = unwrap(e)
     where = f" (in {component})" if component else ""
     if isinstance(e, IngestError):
         return f"{e.problem} (--strict)"
-    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+    if isinstance(e, OSError) and disk_full(e):
         target = f" writing {e.filename}" if e.filename else ""
-        return (
-            f"no room on the disk{target}{where}: {e.strerror or e}; nothing was changed "
-            "(an index is replaced only once its new copy is complete)"
-        )
+        return f"no room on the disk{target}{where}: {e.strerror or e}"
     es = _es_error(e)
     return str(es if es is not None else e) + where
 

@@ -20,8 +20,12 @@ DEMO_QUESTIONS = (
     "In what year did Tesla die?",
     "What is the atomic number of oxygen?",
 )
-#: what the first run trains, and roughly how long it takes (the reader recipe's wall-clock budget)
-DEMO_TRAINING = {"reader": "a 12-minute budget on any machine", "reranker": "about 10 minutes"}
+#: what the first run trains for a graph that needs it, in this order (the re-ranker learns from the
+#: reader): the recipe and roughly how long it takes
+DEMO_TRAINING = {
+    "reader": ("quick", "a 12-minute budget on any machine"),
+    "reranker": ("candidates", "~35 minutes: a SQuAD train sample indexed once, then a 30-minute budget"),
+}
 
 
 def demo(
@@ -55,12 +59,13 @@ def demo(
         console.print(f"[bold]\\[{step}/{len(steps)}][/] {what}", highlight=False)
 
     for role in missing:
+        recipe, takes = DEMO_TRAINING[role]
         announce(
-            f"{role} model missing -> `odqa train {role} --recipe quick` "
-            f"({DEMO_TRAINING[role]}; runs once, the model goes to {s.resolved_models_dir / role})"
+            f"{role} model missing -> `odqa train {role} --recipe {recipe}` "
+            f"({takes}; runs once, the model goes to {s.resolved_models_dir / role})"
         )
         cmd = [sys.executable, "-m", "odqa.cli", "--models-dir", str(s.resolved_models_dir)]
-        cmd += ["--device", s.device, "train", role, "--recipe", "quick"]
+        cmd += ["--device", s.device, "train", role, "--recipe", recipe]
         if subprocess.call(cmd) != 0:
             fail(f"training the {role} failed", EXIT_ERROR)
     if reindex:

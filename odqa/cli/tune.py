@@ -31,11 +31,12 @@ def fusion(
     seed: Annotated[int, typer.Option(help="Seed of the tuning/test split.")] = 13,
     set_: SetOption = None,
 ) -> None:
-    """Tune RRF k, weighted fusion (min-max / z-score) and each retriever's depth on judged queries;
-    write the winner as an overrides file for `ask/search/eval/serve --set @FILE`."""
+    """Tune RRF k, weighted fusion (min-max / z-score) and each retriever's depth on judged queries
+    against the graph's own fusion; write the winner as an overrides file for
+    `ask/search/eval --set @FILE`."""
     from odqa.cli.evaluation import default_eval_index_root
     from odqa.eval.datasets import default_index_dir, ensure_index, load_dataset
-    from odqa.eval.fusion_tuning import DEPTHS, collect_source_lists, tune_fusion
+    from odqa.eval.fusion_tuning import DEPTHS, collect_source_lists, graph_fusion_setting, tune_fusion
 
     with errors():
         data = load_dataset(dataset, split=split, max_queries=max_queries)
@@ -44,11 +45,16 @@ def fusion(
     with errors(EXIT_INDEX):
         if ensure_index(data, env):
             console.print(f"indexed {data.path} into {index_dir}")
-    deepest = [f"bm25.top_k={max(DEPTHS)}", f"dense.top_k={max(DEPTHS)}", "fusion.top_k=null"]
+    with errors():
+        baseline = graph_fusion_setting(pipeline, set_ or [])
+    deep = max(*DEPTHS, baseline.depth_bm25, baseline.depth_dense)
+    deepest = [f"bm25.top_k={deep}", f"dense.top_k={deep}", "fusion.top_k=null"]
     runner = open_graph(pipeline, [*(set_ or []), *deepest], env=env)
     with errors():
         lists = collect_source_lists(runner, data.queries)
-        result = tune_fusion(lists, data.qrels, doc_level=True, metric=metric, holdout=holdout, seed=seed)
+        result = tune_fusion(
+            lists, data.qrels, doc_level=True, metric=metric, holdout=holdout, seed=seed, baseline=baseline
+        )
 
     top = Table("#", "setting", metric, title=f"{data.name}: {len(result.tune_qids)} tuning queries")
     ranked = result.ranked()
@@ -61,7 +67,9 @@ def fusion(
     console.print(top)
     where = "held-out" if holdout > 0 else "same (no holdout: optimistic)"
     test = Table("metric", "baseline", "winner", "delta", "p (randomization)", "p (t-test)")
-    test.title = f"winner vs baseline on {len(result.test_qids)} {where} queries"
+    test.title = (
+        f"winner vs the graph's fusion ({result.baseline.label}) on {len(result.test_qids)} {where} queries"
+    )
     for c in result.comparisons:
         test.add_row(
             c.metric,
@@ -75,7 +83,8 @@ def fusion(
     main = next(c for c in result.comparisons if c.metric == metric)
     header = (
         f"# odqa tune fusion --dataset {data.path} --split {split}: {result.winner.label}\n"
-        f"# {metric} on {len(result.test_qids)} {where} queries: {main.mean_b:.4f} (RRF k=60) -> "
+        f"# {metric} on {len(result.test_qids)} {where} queries: "
+        f"{main.mean_b:.4f} ({result.baseline.label}) -> "
         f"{main.mean_a:.4f} (p {main.p_randomization:.3g}). Use: odqa ask --set @{out} ...\n"
     )
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ Every query runs through the graph once, with both retrievers returning their de
 setting of the grid is then scored offline by re-fusing those lists with :class:`FusionJoiner`
 (the same code the graph runs), so a grid of hundreds of settings costs one pass of retrieval.
 With ``holdout > 0`` the queries are split (seeded) into a tuning and a test part: the winner is
-chosen on the tuning part and compared with the baseline (RRF k = 60, equal weights, the graph's
-depths) on the test part by the paired randomization test, so the reported gain is not the
-tuning's own optimism.
+chosen on the tuning part and compared with the baseline (the graph's own fusion, e.g. ``hybrid``:
+RRF k = 60, equal weights, depths 100/100) on the test part by the paired randomization test, so
+the reported gain is not the tuning's own optimism.
 
 Usage::
 
@@ -74,6 +74,50 @@ class FusionSetting:
         else:
             fusion["normalization"] = self.normalization
         return {"fusion": fusion, "bm25": {"top_k": self.depth_bm25}, "dense": {"top_k": self.depth_dense}}
+
+
+def graph_fusion_setting(graph: str, sets: Sequence[str] = ()) -> FusionSetting:
+    """The fusion a retrieval graph runs (its YAML with the ``--set`` items applied): the baseline
+    a tuned setting must beat.
+
+    :raises ValueError: the graph reads or re-ranks (tune on its retrieval part, e.g. ``hybrid``),
+        or has no ``bm25``/``dense``/``fusion`` components.
+    """
+    import yaml
+
+    from odqa.pipelines.loader import fill, find_pipeline, parse_overrides, placeholders
+
+    text = find_pipeline(graph).read_text(encoding="utf-8")
+    text = fill(text, dict.fromkeys(placeholders(text), "x"))  # models and paths do not matter here
+    comps = (yaml.safe_load(text) or {}).get("components") or {}
+    answering = [
+        n for n, c in comps.items() if any(k in str(c.get("type", "")) for k in ("Reader", "Ranker"))
+    ]
+    if answering:
+        raise ValueError(
+            f"graph {graph!r} runs {', '.join(answering)} after the fusion: tune the fusion on its "
+            "retrieval graph (--pipeline hybrid) and use the file with this one"
+        )
+    missing = [n for n in ("bm25", "dense", "fusion") if n not in comps]
+    if missing:
+        raise ValueError(
+            f"graph {graph!r} has no component {missing[0]!r}; fusion tuning needs bm25, dense and fusion"
+        )
+    overrides = parse_overrides(list(sets))
+
+    def param(comp: str, name: str, default: Any) -> Any:
+        merged = {**(comps[comp].get("init_parameters") or {}), **overrides.get(comp, {})}
+        return merged.get(name, default)
+
+    weights = param("fusion", "weights", None) or {}
+    return FusionSetting(
+        mode=str(param("fusion", "mode", "rrf")),
+        rrf_k=float(param("fusion", "rrf_k", 60.0)),
+        dense_weight=float(weights.get("dense", 1.0)) / float(weights.get("bm25", 1.0)),
+        normalization=str(param("fusion", "normalization", "minmax")),
+        depth_bm25=int(param("bm25", "top_k", 50)),
+        depth_dense=int(param("dense", "top_k", 50)),
+    )
 
 
 def default_grid(depths: Sequence[int] = DEPTHS) -> list[FusionSetting]:
@@ -177,7 +221,8 @@ def tune_fusion(
     """Score every setting on the tuning queries, pick the best ``metric`` (ties: the earlier
     setting of the grid), compare it with ``baseline`` on the test queries.
 
-    :param baseline: default RRF k = 60, equal weights, depths 50/50 (odqa's graphs).
+    :param baseline: the graph's fusion (:func:`graph_fusion_setting`); default RRF k = 60, equal
+        weights, depths 50/50.
     """
     baseline = baseline or FusionSetting()
     grid = list(settings if settings is not None else default_grid())

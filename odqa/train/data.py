@@ -232,14 +232,19 @@ def msmarco_groups(path: Path, n_negatives: int, max_queries: int | None, seed: 
 
 def squad_subset(path: Path, articles: int, seed: int, out_dir: Path) -> Path:
     """A SQuAD file of ``articles`` articles of ``path`` sampled with ``seed`` (file order kept),
-    written once (atomically) as ``out_dir/<stem>-a<articles>-s<seed>.json`` and reused after.
+    written once (atomically) under ``out_dir`` and reused while ``path`` is unchanged (the name
+    carries a hash of its location, size and modification time).
 
     :raises ValueError: ``articles`` is below 1 or above the file's article count.
     """
+    import hashlib
     import json
-    import os
 
-    target = out_dir / f"{path.stem}-a{articles}-s{seed}.json"
+    from odqa.utils.fs import atomic_write_text
+
+    st = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:8]
+    target = out_dir / f"{path.stem}-{key}-a{articles}-s{seed}.json"
     if target.is_file():
         return target
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -248,7 +253,5 @@ def squad_subset(path: Path, articles: int, seed: int, out_dir: Path) -> Path:
         raise ValueError(f"{path}: squad_articles must be in [1, {total}], got {articles}")
     keep = sorted(random.Random(seed).sample(range(total), articles))
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps({**data, "data": [data["data"][i] for i in keep]}), encoding="utf-8")
-    tmp.replace(target)
+    atomic_write_text(target, json.dumps({**data, "data": [data["data"][i] for i in keep]}))
     return target

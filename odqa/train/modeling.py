@@ -34,6 +34,19 @@ def default_output_dir(role: str) -> str:
     return ModelRegistry(load_settings().resolved_models_dir).default_location(role)
 
 
+def mining_index_dir(root: Path, collection: str) -> Path:
+    """Where a trainer keeps its index of ``collection`` for mining, under ``root``: one per
+    embedder (its location's hash in the name), since an index only opens with the embedder that
+    wrote its vectors."""
+    import hashlib
+
+    from odqa.config import load_settings
+    from odqa.models import registry_from_settings
+
+    embedder = registry_from_settings(load_settings()).resolve("embedder").location
+    return root / f"{collection}-{hashlib.sha1(embedder.encode()).hexdigest()[:8]}-index"
+
+
 def base_model_path(base_model: str | None) -> str:
     """Where the weights to start from are: ``base_model`` (a path or hub id), the registry's role
     ``NAME`` for ``role:NAME`` (e.g. ``role:reader``: the trained reader, which a re-ranker learns

@@ -57,6 +57,7 @@ from odqa.train.modeling import (
     count_parameters,
     default_data_file,
     default_output_dir,
+    mining_index_dir,
     save_model_dir,
 )
 
@@ -227,7 +228,7 @@ def _candidate_groups(path: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]
 
     settings = load_settings()
     index_dir = Path(
-        cfg.candidates_index or settings.cache_dir / "reranker-candidates" / f"{path.stem}-index"
+        cfg.candidates_index or mining_index_dir(settings.cache_dir / "reranker-candidates", path.stem)
     )
     env = PipelineEnv.from_settings(settings, index_dir=index_dir)
     if not cfg.candidates_index and ensure_index(load_dataset(path), env, progress=cfg.progress):

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from odqa.train.card import DataFile, write_card
-from odqa.train.common import TrainConfigBase, TrainResult, config_from_recipe_for
-from odqa.train.modeling import default_data_file
+from odqa.train.common import TrainConfigBase, TrainResult, config_from_recipe_for, pick_device
+from odqa.train.modeling import default_data_file, mining_index_dir
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def mine_rows(
     dataset = load_dataset(root, split=cfg.beir_split)
     texts = {d.doc_id: (f"{d.title}\n{d.text}" if d.title else d.text) for d in _corpus(root)}
     settings = load_settings()
-    index_dir = Path(cfg.index_dir or settings.cache_dir / "retriever-mining" / f"{root.name}-index")
+    index_dir = Path(cfg.index_dir or mining_index_dir(settings.cache_dir / "retriever-mining", root.name))
     env = PipelineEnv.from_settings(settings, index_dir=index_dir)
     if ensure_index(dataset, env, progress=cfg.progress):
         log.info("retriever: indexed %s into %s for negative mining", root, index_dir)
@@ -122,20 +122,17 @@ def mine_rows(
         if not relevant:
             continue
         result = runner.run(queries[qid])
-        cands = [d for d in result.final_documents if str(d.meta.get("doc_id", d.id)) not in relevant]
+        # candidates as the positives are written (title + text), by document: a passage of the
+        # index carries its title in meta, and a negative without one would teach "no title line"
+        cand_ids = list(dict.fromkeys(str(d.meta.get("doc_id", d.id)) for d in result.final_documents))
+        cands = [texts[d] for d in cand_ids if d not in relevant and d in texts]
         q_emb, *p_embs = stock.encode(
             [queries[qid], *[texts[d] for d in sorted(relevant)]], normalize_embeddings=True
         )
-        c_embs: Any = (
-            stock.encode([c.content or "" for c in cands], normalize_embeddings=True) if cands else []
-        )
+        c_embs: Any = stock.encode(cands, normalize_embeddings=True) if cands else []
         for pos, p_emb in zip(sorted(relevant), p_embs, strict=True):
             ceiling = cfg.margin * float(np.dot(q_emb, p_emb))
-            negs = [
-                c.content or ""
-                for c, e in zip(cands, c_embs, strict=True)
-                if float(np.dot(q_emb, e)) < ceiling
-            ]
+            negs = [c for c, e in zip(cands, c_embs, strict=True) if float(np.dot(q_emb, e)) < ceiling]
             if len(negs) < cfg.hard_negatives:  # top up with random passages (never relevant)
                 pool = [t for d, t in texts.items() if d not in relevant]
                 negs += rng.sample(pool, cfg.hard_negatives - len(negs))
@@ -174,6 +171,22 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
     ref = reference_speed() if cfg.measure_speed else None
     if ref is not None:
         log.info("%s", ref.summary())
+    unsupported = {
+        name: value
+        for name, value in (
+            ("lora", cfg.lora),
+            ("resume", cfg.resume),
+            ("minutes", cfg.minutes),
+            ("eval_points", cfg.eval_points),
+        )
+        if value
+    }
+    if unsupported:
+        raise ValueError(
+            f"the retriever trainer does not support {', '.join(unsupported)} "
+            "(sentence-transformers' trainer runs it)"
+        )
+    device = pick_device(cfg.device, cfg.threads)
     root = Path(cfg.beir_dir or default_data_file("scifact"))
     out = Path(cfg.output_dir or load_settings().resolved_models_dir / "embedder-tuned")
     base = _embedder_path(cfg)
@@ -186,7 +199,7 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
         raise ValueError(f"{root}: no training pairs (judged queries with a relevant document in the corpus)")
     log.info("retriever: %d training rows from %d queries", len(rows), len(train_qids))
 
-    model = SentenceTransformer(base, device="cpu" if cfg.device in ("auto", "cpu") else cfg.device)
+    model = SentenceTransformer(base, device=str(device))
     model.max_seq_length = cfg.max_length
     if cfg.loss == "cached":
         loss: Any = CachedMultipleNegativesRankingLoss(model, mini_batch_size=cfg.mini_batch_size)
@@ -223,7 +236,8 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
         report_to=[],
         seed=cfg.seed,
         disable_tqdm=not cfg.progress,
-        use_cpu=cfg.device in ("auto", "cpu"),
+        use_cpu=device.type == "cpu",
+        gradient_accumulation_steps=cfg.grad_accum,
     )
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=Dataset.from_list(rows), loss=loss
@@ -240,7 +254,7 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
         float(train_out.training_loss),
         dev,
         seconds,
-        "cpu" if cfg.device in ("auto", "cpu") else cfg.device,
+        device.type,
         "pairs",
         {
             "rows": len(rows),

@@ -168,6 +168,7 @@ class Http429Proxy:
         proxy = self
         self.reject, self.marker = reject, marker
         self.rejected = self.forwarded = 0
+        self.lock = threading.Lock()
         self.times: list[float] = []  # when each marker request arrived (monotonic)
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -178,10 +179,14 @@ class Http429Proxy:
 
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                reject = False
                 if proxy.marker in self.path:
-                    proxy.times.append(time.monotonic())
-                    if proxy.rejected < proxy.reject:
-                        proxy.rejected += 1
+                    with proxy.lock:  # handlers run on threads
+                        proxy.times.append(time.monotonic())
+                        reject = proxy.rejected < proxy.reject
+                        proxy.rejected += reject
+                        proxy.forwarded += not reject
+                    if reject:
                         payload = json.dumps(
                             {
                                 "error": {
@@ -198,7 +203,6 @@ class Http429Proxy:
                         self.end_headers()
                         self.wfile.write(payload)
                         return
-                    proxy.forwarded += 1
                 conn = http.client.HTTPConnection(*target, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 conn.request(self.command, self.path, body=body or None, headers=headers)

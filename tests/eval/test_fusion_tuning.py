@@ -13,6 +13,7 @@ from odqa.cli import app
 from odqa.eval.fusion_tuning import (
     FusionSetting,
     default_grid,
+    graph_fusion_setting,
     score_setting,
     split_queries,
     tune_fusion,
@@ -119,3 +120,15 @@ def test_tune_fusion_command_writes_a_file_that_eval_accepts(
         ],
     )
     assert res.exit_code == 0, res.output
+
+
+def test_the_baseline_is_the_graphs_own_fusion() -> None:
+    assert graph_fusion_setting("hybrid") == FusionSetting(depth_bm25=100, depth_dense=100)
+    tuned = graph_fusion_setting(
+        "hybrid", ["fusion.rrf_k=10", "dense.top_k=20", "fusion.weights={bm25: 1, dense: 2}"]
+    )
+    assert (tuned.rrf_k, tuned.depth_dense, tuned.dense_weight) == (10.0, 20, 2.0)
+    with pytest.raises(ValueError, match="tune the fusion on its retrieval graph"):
+        graph_fusion_setting("qa")
+    with pytest.raises(ValueError, match="has no component"):
+        graph_fusion_setting("bm25")

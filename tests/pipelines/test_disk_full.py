@@ -65,20 +65,28 @@ def _ids(tmp: Path) -> tuple[set[str], set[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("append", [True, False], ids=["append", "fresh"])
-def test_a_full_disk_fails_the_save_cleanly_and_loses_nothing(tmp_path: Path, append: bool) -> None:
+@pytest.mark.parametrize(
+    ("append", "cap_kb", "where"),
+    [(True, 64, "bm25_writer"), (False, 64, "bm25_writer"), (False, 200, "faiss_writer")],
+    ids=["append", "fresh", "fresh-faiss"],
+)
+def test_a_full_disk_fails_the_save_cleanly_and_loses_nothing(
+    tmp_path: Path, append: bool, cap_kb: int, where: str
+) -> None:
     old = _jsonl(tmp_path / "old.jsonl", "a", 5)
     done = _odqa(tmp_path, "index", str(old))
     assert done.returncode == 0, done.stderr
     before = _ids(tmp_path)
     assert before[0] == before[1] == {f"a{i}" for i in range(5)}
 
-    new = _jsonl(tmp_path / "new.jsonl", "b", 300)  # 300 x 384 floats: a FAISS file of ~460 kB
+    # 300 passages: BM25's documents.jsonl is ~70 kB, the FAISS file (300 x 384 floats) ~460 kB
+    new = _jsonl(tmp_path / "new.jsonl", "b", 300)
     args = ["index", str(new), *(["--append"] if append else [])]
-    failed = _odqa(tmp_path, *args, max_file_bytes=64 * 1024)
+    failed = _odqa(tmp_path, *args, max_file_bytes=cap_kb * 1024)
     assert failed.returncode == 1
     said = " ".join(failed.stderr.split())  # rich wraps long lines
     assert "error: no room on the disk" in said and "File too large" in said, failed.stderr[-2000:]
+    assert f"(in {where})" in said
     assert "Traceback" not in failed.stderr
     assert _ids(tmp_path) == before  # nothing already indexed is lost
     assert not [p for p in (tmp_path / "index").parent.iterdir() if ".tmp" in p.name or ".new" in p.name]

@@ -51,8 +51,10 @@ class AnswerPassageFusion:
     the log of the passage's position among the read passages; ``score``: the logit of its re-ranker
     probability). The reader's probability :math:`p = \\sigma(c (s_i + e_j))` (calibration factor
     :math:`c`) is inverted to get :math:`s_i + e_j`, and the output score is :math:`\\sigma(c\\,S(a))`,
-    so ``weight=0`` changes no order and no score. Each answer keeps ``reader_score`` and
-    ``passage_term`` in ``meta``. Answers without text (no-answer) keep their score.
+    so ``weight=0`` changes no score (and no order of answers sorted by score). Each answer keeps
+    ``reader_score`` and ``passage_term`` in ``meta``. Answers without text (no-answer) keep their
+    score, which the fused scores do not compare with: use it with a reader that has
+    ``no_answer=False``, as odqa's graphs do.
 
     :param signal: ``rank`` or ``score`` (see :func:`passage_signal`).
     :param weight: :math:`w \\ge 0`.
@@ -109,16 +111,15 @@ class AnswerPassageFusion:
         """Re-score and re-sort ``answers``.
 
         :param answers: the reader's answers (their ``document`` is the passage they come from).
-        :param documents: the passages the reader read, best first (ranks for ``signal="rank"``;
-            without them an answer's passage ranks by first appearance among the answers).
+        :param documents: the passages the reader read, best first; required for ``signal="rank"``
+            (the answers alone cannot give ranks: the reader's best answer would always rank first).
         :returns: ``answers``: re-sorted by the fused score, at most ``top_k``.
+        :raises ValueError: ``signal="rank"`` without ``documents``.
         """
         if documents is None:
-            seen: dict[str, Document] = {}
-            for a in answers:
-                if a.document is not None:
-                    seen.setdefault(a.document.id, a.document)
-            documents = list(seen.values())
+            if self.signal == "rank" and self.weight > 0:
+                raise ValueError("AnswerPassageFusion(signal='rank') needs the passages the reader read")
+            documents = []
         out: list[ExtractedAnswer] = []
         for a in answers:
             if a.data is None or a.document is None:

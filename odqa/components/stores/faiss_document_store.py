@@ -246,7 +246,9 @@ class OdqaFAISSDocumentStore(FAISSDocumentStore):
             raise ValueError("OdqaFAISSDocumentStore.save() needs a path")
         self.warm_up()
         with atomic_dir(target) as tmp:
-            faiss.write_index(self._get_index_or_raise(), str(tmp / "index.faiss"))
+            # serialise in memory and write from Python: faiss.write_index reports a short write
+            # (a full disk) as a RuntimeError without errno; Python's write raises OSError(ENOSPC)
+            (tmp / "index.faiss").write_bytes(faiss.serialize_index(self._get_index_or_raise()).tobytes())
             with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
                 for doc in self.documents.values():
                     fh.write(json.dumps(doc.to_dict(flatten=False)) + "\n")

@@ -56,12 +56,15 @@ def test_score_signal_uses_the_passage_logit() -> None:
     assert out[0].data == "right"
 
 
-def test_ranks_without_documents_follow_the_answers_and_unread_passages_rank_last() -> None:
+def test_unread_passages_rank_last_and_rank_needs_the_read_passages() -> None:
     docs = _docs()
     assert passage_signal("rank", Document(id="zz", content="?"), docs) == pytest.approx(-math.log(4))
     answers = [_answer("p", 5.0, docs[1]), _answer("q", 4.9, docs[0])]
-    out = AnswerPassageFusion(weight=1.0, top_k=1).run(answers=answers)["answers"]
-    assert [a.data for a in out] == ["p"]  # docs[1] is seen first, so it ranks 1
+    out = AnswerPassageFusion(weight=1.0, top_k=1).run(answers=answers, documents=docs)["answers"]
+    assert [a.data for a in out] == ["q"]  # reader's order p, q; passage ranks 2 and 1 swap them
+    with pytest.raises(ValueError, match="needs the passages"):
+        AnswerPassageFusion(signal="rank", weight=1.0).run(answers=answers)
+    assert AnswerPassageFusion(signal="score", weight=1.0).run(answers=answers)["answers"]
 
 
 def test_no_answer_passes_through() -> None:
