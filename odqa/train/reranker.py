@@ -149,7 +149,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the re-ranker of `qa_rerank`: learnt from the trained reader (role:reader) on what it sees at
     # inference, the hybrid's fused top 20 over a 90-article sample of SQuAD train (indexed once under
     # the cache), listwise over 1 answer-bearing positive and 7 answer-free negatives, a 30-minute
-    # budget. MEASURED_CANDIDATES
+    # budget. Measured 2026-11-27 on the 2-core AMD EPYC (reference fp32 8.5 / bf16 18.6 windows/s):
+    # 1,075 steps (34k pairs) in 30 min, dev MRR@10 .926 ranking the gold paragraph among 19 BM25
+    # negatives (300 dev part A questions); from MiniLM instead, 86 min gave .856 (`base`), and in a
+    # 6-minute pilot the reader start reached .903 where MiniLM's reached .763.
     "candidates": {
         "sources": ["candidates"],
         "base_model": "role:reader",

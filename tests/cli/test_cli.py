@@ -164,7 +164,11 @@ def test_demo_skips_training_when_the_models_exist(
 def test_demo_trains_only_what_the_default_graph_needs(tmp_path: Path, squad_dev: Path) -> None:
     """No reader: the demo starts `odqa train reader --recipe quick` (here it fails at once, the data
     directory being empty) and never the re-ranker, which the default graph does not use."""
-    env = {"ODQA_MODELS_DIR": str(tmp_path / "models"), "ODQA_DATA_DIR": str(tmp_path / "empty")}
+    env = {
+        "ODQA_MODELS_DIR": str(tmp_path / "models"),
+        "ODQA_DATA_DIR": str(tmp_path / "empty"),
+        "ODQA_INDEX_DIR": str(tmp_path / "index"),  # not the checkout's own demo index
+    }
     code, _, out = invoke(env, "demo", "--collection", squad_dev)
     assert code == 1
     assert "[1/3] reader model missing" in out and "odqa train reader --recipe quick" in out

@@ -55,11 +55,20 @@ def _check_spans(answers: list[ExtractedAnswer], read: set[str]) -> None:
 
 def test_trained_reader_answers_through_the_qa_graph(qa_runner: QueryRunner, tiny_squad: Path) -> None:
     result = qa_runner.run(_question(tiny_squad))
-    assert set(result.outputs) == {"analyzer", "bm25", "query_embedder", "dense", "fusion", "reader"}
-    assert result.answers_from == "reader" and result.answers == result.outputs["reader"]["answers"]
+    stages = {"analyzer", "bm25", "query_embedder", "dense", "fusion", "reader", "answer_fusion"}
+    assert set(result.outputs) == stages
+    assert result.answers_from == "answer_fusion"
     fused = result.outputs["fusion"]["documents"]
     assert len(fused) == 3  # the reader reads fusion's top 3
     _check_spans([a for a in result.answers if a.data], {d.id for d in fused})
+    # the final answers are the reader's, re-scored with their passage's rank and re-sorted
+    read = [a for a in result.outputs["reader"]["answers"] if a.data]
+    final = result.answers
+    assert 0 < len(final) <= 5 and {(a.data, a.document.id) for a in final} <= {
+        (a.data, a.document.id) for a in read
+    }
+    assert [a.score for a in final] == sorted((a.score for a in final), reverse=True)
+    assert all("reader_score" in a.meta and "passage_term" in a.meta for a in final)
 
 
 def test_qa_rerank_graph_picks_3_of_20(
@@ -68,7 +77,8 @@ def test_qa_rerank_graph_picks_3_of_20(
     registry, index_dir = registry_and_index
     runner = open_runner(PipelineEnv(index_dir=index_dir, registry=registry), "qa_rerank", warm_up=False)
     result = runner.run(_question(tiny_squad))
-    assert {"fusion", "ranker", "reader"} <= set(result.outputs)
+    assert {"fusion", "ranker", "reader", "answer_fusion"} <= set(result.outputs)
+    assert result.answers_from == "answer_fusion"
     fused = {d.id for d in result.outputs["fusion"]["documents"]}
     reranked = result.outputs["ranker"]["documents"]
     assert len(fused) > 3 and len(reranked) == 3 and {d.id for d in reranked} <= fused
