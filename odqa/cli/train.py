@@ -124,6 +124,9 @@ def _print_training(role: str, result: Any) -> None:
         f"{result.examples_per_s:.1f} {result.unit}/s, {result.device} {extra.get('precision', '')}"
         + (f"; reference speed fp32 {ref['fp32']}, bf16 {ref.get('bf16')} windows/s" if "fp32" in ref else "")
     )
+    if extra.get("dev_before"):
+        shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in extra["dev_before"].items()}
+        console.print(f"  dev before training: {shown}", highlight=False)
     if result.dev_metrics:
         shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in result.dev_metrics.items()}
         console.print(f"  dev: {shown}", highlight=False)

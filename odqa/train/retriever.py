@@ -44,6 +44,7 @@ class RetrieverTrainConfig(TrainConfigBase):
     """Everything :func:`train_retriever` needs. ``base_model`` ``None``: the registry's ``embedder``
     role (the model the index's vectors come from). ``beir_dir`` ``None``: SciFact under the data dir.
     ``index_dir`` ``None``: an index of the collection built once under ``<cache_dir>/retriever-mining``.
+    ``eval_before``: score the starting model on the dev queries too (``extra["dev_before"]``).
     """
 
     desc: ClassVar[str] = "retriever"
@@ -63,6 +64,7 @@ class RetrieverTrainConfig(TrainConfigBase):
     batch_size: int = 32
     lr: float = 2e-5
     max_length: int = 256
+    eval_before: bool = True
 
 
 RECIPES: dict[str, dict[str, Any]] = {
@@ -242,6 +244,9 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=Dataset.from_list(rows), loss=loss
     )
+    before: dict[str, float] = {}
+    if evaluator is not None and cfg.eval_before:  # the stock model on the same dev queries
+        before = {k.removeprefix("dev_"): float(v) for k, v in evaluator(model).items()}
     started = time.perf_counter()
     train_out = trainer.train()
     seconds = time.perf_counter() - started
@@ -261,6 +266,7 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
             "train_queries": len(train_qids),
             "dev_queries": len(dev_qids),
             "loss": cfg.loss,
+            **({"dev_before": before} if before else {}),
             **({"reference_speed": ref.as_dict()} if ref is not None else {}),
         },
     )

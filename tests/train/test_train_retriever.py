@@ -63,6 +63,7 @@ def test_a_tiny_run_trains_saves_and_scores_dev(
     result = train_retriever(cfg)
     assert result.steps == 2 and result.final_loss is not None and result.final_loss > 0
     assert 0.0 <= result.dev_metrics["cosine_ndcg@10"] <= 1.0
+    assert 0.0 <= result.extra["dev_before"]["cosine_ndcg@10"] <= 1.0  # the stock model, same queries
     assert result.extra["dev_queries"] == 6 and result.extra["train_queries"] == 6
     model = SentenceTransformer(str(tmp_path / "retriever"), device="cpu")
     assert model.encode(["a query"]).shape == (1, 384)
