@@ -101,7 +101,7 @@ def test_tune_fusion_command_writes_a_file_that_eval_accepts(
     res = cli.invoke(app, ["--models-dir", str(tmp_path / "m"), "tune", "fusion", *common, "--out", str(out)])
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
-    assert "(baseline)" in text and "winner vs baseline" in text
+    assert "(baseline)" in text and "winner vs the graph's fusion" in text
     written = yaml.safe_load(out.read_text())
     assert set(written) == {"fusion", "bm25", "dense"}
     assert out.read_text().startswith("# odqa tune fusion")
