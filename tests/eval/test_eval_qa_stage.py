@@ -97,6 +97,7 @@ def test_funnel_follows_the_graph(qa_eval: PipelineEvaluation) -> None:
         ("fusion", "retrieval"),
         ("ranker", "retrieval"),
         ("reader", "reader"),
+        ("answer_fusion", "reader"),  # the reader's answers re-scored with the re-ranker's passage score
     ]
     assert qa_eval.final_stage.name == "ranker"
     assert qa_eval.stage("fusion").depth == 20 and qa_eval.stage("ranker").depth == 3
