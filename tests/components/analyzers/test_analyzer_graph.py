@@ -199,10 +199,13 @@ def test_qa_ner_end_to_end_with_trained_models(
     fused = result.outputs["fusion"]["documents"]
     assert all("entities" in d.meta for d in fused)  # the index was tagged
 
-    # filter and prior off (the defaults): the same answers as the qa graph
-    plain = open_runner(PipelineEnv(index_dir=work / "index", registry=registry), "qa", warm_up=False).run(
-        question
-    )
+    # filter and prior off (the defaults): the same answers as the qa graph's reader (qa_ner's reads 5)
+    plain = open_runner(
+        PipelineEnv(index_dir=work / "index", registry=registry),
+        "qa",
+        {"reader": {"top_k": 5}},
+        warm_up=False,
+    ).run(question)
     switched_off = open_runner(
         PipelineEnv(index_dir=work / "index", registry=registry), "qa_ner", warm_up=False
     ).run(question)
