@@ -49,6 +49,17 @@ def load_beir_test(name: str) -> Dataset:
     return Dataset(name, docs, queries, {q: dict(qrels[q]) for q in queries})
 
 
+def bm25_collections(scifact_seed: int) -> list[tuple[str, Dataset]]:
+    """``(role, dataset)``: the development collections BM25 defaults are chosen on (SQuAD dev part A,
+    the SciFact dev half drawn with ``scifact_seed``) and the held-out ones they are checked on."""
+    return [
+        ("dev", load_squad(None)),
+        ("dev", load_scifact_dev(None, scifact_seed)),
+        ("held-out", load_beir_test("cranfield")),
+        ("held-out", load_beir_test("cisi")),
+    ]
+
+
 def run_bm25(ds: Dataset, analyzer: str) -> tuple[dict[str, dict[str, float]], float]:
     store = EmbeddedBM25DocumentStore(k1=0.9, b=0.4, analyzer=analyzer, index_title=True)
     store.write_documents(ds.docs)
@@ -68,12 +79,7 @@ def main() -> None:
     args = ap.parse_args()
     analyzers = args.analyzers.split(",")
     console = Console(width=150)
-    datasets = [
-        ("dev", load_squad(None)),
-        ("dev", load_scifact_dev(None, args.scifact_seed)),
-        ("held-out", load_beir_test("cranfield")),
-        ("held-out", load_beir_test("cisi")),
-    ]
+    datasets = bm25_collections(args.scifact_seed)
     table = Table("data", "role", "queries", "analyzer", *METRICS, "vs first: d nDCG@10 (p)", "d R@100 (p)")
     results: dict[str, Any] = {}
     for role, ds in datasets:

@@ -22,9 +22,9 @@ import time
 from typing import Any
 
 from _common import write_results
-from bm25_analyzers import load_beir_test
+from bm25_analyzers import bm25_collections
 from haystack import Document
-from ner_ablation import Dataset, load_scifact_dev, load_squad
+from ner_ablation import Dataset
 from rich.console import Console
 from rich.table import Table
 
@@ -63,12 +63,7 @@ def main() -> None:
     base_k1, base_b = floats(args.baseline)
     grid = sorted({*itertools.product(floats(args.k1), floats(args.b)), (base_k1, base_b)})
     console = Console(width=150)
-    datasets = [
-        ("dev", load_squad(None)),
-        ("dev", load_scifact_dev(None, args.scifact_seed)),
-        ("held-out", load_beir_test("cranfield")),
-        ("held-out", load_beir_test("cisi")),
-    ]
+    datasets = bm25_collections(args.scifact_seed)
     t0 = time.perf_counter()
     ndcg: dict[str, dict[str, float]] = {}  # dataset -> "k1,b" -> nDCG@10
     per_query: dict[str, dict[str, Any]] = {}  # dataset -> "k1,b" -> per-query metrics
