@@ -236,7 +236,7 @@ def train_retriever(
     _train_common(
         "retriever",
         recipe,
-        dict(beir_dir=beir_dir, beir_split=split, max_queries=max_examples),
+        dict(beir_dir=beir_dir, beir_split=split, max_queries=max_examples, output_dir=output_dir),
         base_model=base_model,
         epochs=epochs,
         max_steps=max_steps,
