@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -197,6 +198,12 @@ def compare(
 
 
 # ----------------------------------------------------------------------------- eval
+class QueriesChoice(StrEnum):
+    all = "all"
+    train = "train"
+    dev = "dev"
+
+
 def default_eval_index_root() -> Path:
     return settings().index_dir.parent / "eval-indexes"
 
@@ -206,6 +213,13 @@ def eval_pipeline(
     dataset: Annotated[Path, typer.Option(help="BEIR directory (qrels) or SQuAD .json (gold answers).")],
     split: Annotated[str, typer.Option(help="BEIR qrels split (qrels/<split>.tsv).")] = "test",
     max_queries: Annotated[int | None, typer.Option(help="Evaluate the first N judged queries only.")] = None,
+    queries: Annotated[
+        QueriesChoice,
+        typer.Option(
+            help="Judged queries to evaluate: all, or the train / dev half that `odqa train "
+            "retriever|reranker` and `odqa tune fusion` learn from / hold out (seed 13)."
+        ),
+    ] = QueriesChoice.all,
     out: Annotated[
         Path | None, typer.Option(help="Write per-stage TREC runs and the results JSON here.")
     ] = None,
@@ -234,7 +248,7 @@ def eval_pipeline(
 
     names = _metric_list(metrics, DEFAULT_STAGE_METRICS)
     with errors():
-        data = load_dataset(dataset, split=split, max_queries=max_queries)
+        data = load_dataset(dataset, split=split, max_queries=max_queries, subset=queries.value)
     index_dir = index or default_index_dir(default_eval_index_root(), data)
     env = pipeline_env(index_dir=index_dir)
     with errors(EXIT_INDEX):

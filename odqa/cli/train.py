@@ -189,9 +189,14 @@ def train_reranker(
         str,
         typer.Option(
             help="quick (minutes, CPU) | base (~1 h, CPU) | candidates (30 min, CPU: from the trained "
-            "reader on the hybrid's own candidates; what qa_rerank wants) | full (hours; resumable)."
+            "reader on the hybrid's own candidates; what qa_rerank wants) | beir (in-domain: the "
+            "stock re-ranker on a BEIR collection's train-half qrels; for hybrid_rerank) | full "
+            "(hours; resumable)."
         ),
     ] = "quick",
+    beir_dir: Annotated[
+        str | None, typer.Option(help="BEIR collection with qrels for the beir source (default: SciFact).")
+    ] = None,
     output_dir: OutputDirOpt = None,
     max_examples: Annotated[int | None, typer.Option(help="Use at most this many training queries.")] = None,
     base_model: BaseModelOpt = None,
@@ -207,9 +212,7 @@ def train_reranker(
     _train_common(
         "reranker",
         recipe,
-        dict(
-            squad_questions=max_examples,
-        ),
+        dict(squad_questions=max_examples, beir_dir=beir_dir),
         **_loop_options(locals()),
     )
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from odqa.corpus.load import detect_format
 from odqa.corpus.types import Query
@@ -38,6 +39,8 @@ __all__ = [
 INDEX_OVERRIDES: dict[str, dict[str, Any]] = {"splitter": {"unit": "none"}}
 
 DatasetKind = Literal["beir", "squad"]
+QuerySubset = Literal["all", "train", "dev"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,6 +56,9 @@ class EvalDataset:
     :ivar answers: ``qid -> gold answer texts`` (empty for BEIR).
     :ivar contexts: ``qid -> gold paragraph text`` (empty for BEIR).
     :ivar total_queries: judged queries before ``max_queries`` was applied.
+    :ivar subset: ``"all"`` judged queries, or the ``"train"`` / ``"dev"`` part of
+        :func:`odqa.eval.splits.query_split` (the queries ``odqa train`` and ``odqa tune`` learn
+        from / hold out).
     """
 
     name: str
@@ -64,6 +70,7 @@ class EvalDataset:
     answers: dict[str, list[str]] = field(default_factory=dict)
     contexts: dict[str, str] = field(default_factory=dict)
     total_queries: int = 0
+    subset: QuerySubset = "all"
 
     @property
     def has_answers(self) -> bool:
@@ -77,19 +84,29 @@ class EvalDataset:
             "kind": self.kind,
             "path": str(self.path),
             "split": self.split,
+            "subset": self.subset,
             "queries": len(self.queries),
             "judged_queries": self.total_queries,
             "judgements": sum(len(d) for d in self.qrels.values()),
         }
 
 
-def load_dataset(path: str | Path, *, split: str = "test", max_queries: int | None = None) -> EvalDataset:
+def load_dataset(
+    path: str | Path,
+    *,
+    split: str = "test",
+    max_queries: int | None = None,
+    subset: QuerySubset = "all",
+) -> EvalDataset:
     """Load a BEIR directory or a SQuAD v1.1 JSON file for evaluation.
 
     :param path: the BEIR directory (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``)
         or a SQuAD ``.json`` file.
     :param split: the BEIR qrels split (ignored for SQuAD).
-    :param max_queries: keep only the first ``max_queries`` judged queries (dataset order).
+    :param max_queries: keep only the first ``max_queries`` judged queries (dataset order; of the
+        ``subset`` when one is given).
+    :param subset: ``"all"`` judged queries, or the ``"train"`` / ``"dev"`` part of the default
+        :func:`odqa.eval.splits.query_split` of them.
     :raises FileNotFoundError: the path or the split's qrels file does not exist (the message
         lists the available splits).
     :raises ValueError: the path is neither a BEIR directory nor a SQuAD file, or it has no
@@ -101,6 +118,8 @@ def load_dataset(path: str | Path, *, split: str = "test", max_queries: int | No
     root = Path(path).resolve()
     if max_queries is not None and max_queries < 1:
         raise ValueError(f"max_queries must be >= 1, got {max_queries}")
+    if subset not in ("all", "train", "dev"):
+        raise ValueError(f"query subset must be all, train or dev, got {subset!r}")
     if not root.exists():
         raise FileNotFoundError(f"dataset not found: {root}")
     try:
@@ -110,12 +129,12 @@ def load_dataset(path: str | Path, *, split: str = "test", max_queries: int | No
     if kind == "beir" and root.is_dir():
         beir = load_beir(root, split, progress=False)
         judged = beir.judged_queries
-        chosen = judged[:max_queries]
+        chosen = _subset(judged, lambda q: q.qid, subset)[:max_queries]
         qrels = {q.qid: dict(beir.qrels[q.qid]) for q in chosen}
         dataset = EvalDataset(root.name, "beir", root, split, chosen, qrels, total_queries=len(judged))
     elif kind == "squad":
         _docs, examples = read_squad(root, progress=False)
-        chosen_examples = examples[:max_queries]
+        chosen_examples = _subset(examples, lambda ex: ex.qid, subset)[:max_queries]
         dataset = EvalDataset(
             root.stem,
             "squad",
@@ -131,7 +150,19 @@ def load_dataset(path: str | Path, *, split: str = "test", max_queries: int | No
         raise ValueError(f"{root}: not a BEIR directory (with corpus.jsonl) nor a SQuAD .json file")
     if not dataset.queries:
         raise ValueError(f"{root}: no judged query to evaluate (split {split!r})")
+    dataset.subset = subset
     return dataset
+
+
+def _subset(items: list[T], qid: Callable[[T], str], subset: QuerySubset) -> list[T]:
+    """The ``subset`` part of ``items`` (in their order) by :func:`odqa.eval.splits.query_split`."""
+    from odqa.eval.splits import query_split
+
+    if subset == "all":
+        return items
+    train, dev = query_split(qid(x) for x in items)
+    keep = set(train if subset == "train" else dev)
+    return [x for x in items if qid(x) in keep]
 
 
 def default_index_dir(base: str | Path, dataset: EvalDataset) -> Path:

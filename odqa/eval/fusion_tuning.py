@@ -4,7 +4,9 @@ and each retriever's depth; the winner becomes a ``--set @FILE`` override file.
 Every query runs through the graph once, with both retrievers returning their deepest list; every
 setting of the grid is then scored offline by re-fusing those lists with :class:`FusionJoiner`
 (the same code the graph runs), so a grid of hundreds of settings costs one pass of retrieval.
-With ``holdout > 0`` the queries are split (seeded) into a tuning and a test part: the winner is
+With ``holdout > 0`` the queries are split (seeded, :func:`odqa.eval.splits.query_split`: with the
+defaults, the train / dev halves of ``odqa train retriever`` and ``odqa eval --queries``) into a tuning
+and a test part: the winner is
 chosen on the tuning part and compared with the baseline (the graph's own fusion, e.g. ``hybrid``:
 RRF k = 60, equal weights, depths 100/100) on the test part by the paired randomization test, so
 the reported gain is not the tuning's own optimism.
@@ -18,7 +20,6 @@ Usage::
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from tqdm import tqdm
 from odqa.components.joiners.fusion_joiner import FusionJoiner
 from odqa.eval.metrics import evaluate
 from odqa.eval.significance import MetricComparison, compare_per_query
+from odqa.eval.splits import query_split
 from odqa.pipelines.search import ranking_from_documents
 
 SOURCES = ("bm25", "dense")
@@ -190,21 +192,6 @@ class TuningResult:
         return sorted(self.tune_means.items(), key=lambda kv: (-kv[1], kv[0].label))
 
 
-def split_queries(qids: Sequence[str], holdout: float, seed: int) -> tuple[list[str], list[str]]:
-    """``(tune, test)``: a seeded ``holdout`` share of ``qids`` is the test part (``0``: both are all)."""
-    if not 0.0 <= holdout < 1.0:
-        raise ValueError(f"holdout must be in [0, 1), got {holdout}")
-    if holdout == 0:
-        return list(qids), list(qids)
-    shuffled = list(qids)
-    random.Random(seed).shuffle(shuffled)
-    n_test = max(1, round(holdout * len(shuffled)))
-    if n_test >= len(shuffled):
-        raise ValueError(f"holdout {holdout} leaves no tuning query among {len(shuffled)}")
-    test = set(shuffled[:n_test])
-    return [q for q in qids if q not in test], [q for q in qids if q in test]
-
-
 def tune_fusion(
     lists: Lists,
     qrels: Mapping[str, Mapping[str, int]],
@@ -228,7 +215,8 @@ def tune_fusion(
     grid = list(settings if settings is not None else default_grid())
     if baseline not in grid:
         grid.insert(0, baseline)
-    tune_qids, test_qids = split_queries([q for q in lists if q in qrels], holdout, seed)
+    judged = [q for q in lists if q in qrels]
+    tune_qids, test_qids = query_split(judged, holdout, seed) if holdout else (judged, judged)
     tune_lists = {q: lists[q] for q in tune_qids}
     means: dict[FusionSetting, float] = {}
     for s in tqdm(grid, desc="fusion settings", unit="setting", disable=not progress):

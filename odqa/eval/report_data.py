@@ -191,7 +191,10 @@ def build_sections(
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in results:
         ds = r["dataset"]
-        groups.setdefault((str(ds["name"]), str(ds.get("split", ""))), []).append(r)
+        split = str(ds.get("split", ""))
+        if ds.get("subset", "all") != "all":  # the train / dev queries of odqa.eval.splits
+            split += f" ({ds['subset']} queries)"
+        groups.setdefault((str(ds["name"]), split), []).append(r)
     sections = []
     for (name, split), group in groups.items():
         entries = [_entry(r) for r in group]

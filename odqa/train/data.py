@@ -6,7 +6,8 @@ Three sources, each giving :class:`RerankGroup` records (positive first, then ne
   negatives from the file's other paragraphs, leaving out any paragraph that contains a gold answer
   (those would be false negatives);
 * :func:`beir_groups` -- a BEIR directory and a qrels split: one group per relevant (query, doc)
-  pair, BM25-mined negatives among the documents not judged relevant;
+  pair, negatives among the documents not judged for the query (the hybrid graph's candidates, or
+  BM25 hits);
 * :func:`msmarco_groups` -- MS MARCO ``query<TAB>positive<TAB>negative`` triples, the triples'
   negatives topped up (``n_negatives`` > what the file gives) with BM25 hits among the file's
   passages.
@@ -167,11 +168,25 @@ def candidate_groups(
 
 
 def beir_groups(
-    directory: Path, split: str, n_negatives: int, max_queries: int | None, seed: int
+    directory: Path,
+    split: str,
+    n_negatives: int,
+    max_queries: int | None,
+    seed: int,
+    *,
+    qids: Sequence[str] | None = None,
+    candidates: Callable[[str], list[str]] | None = None,
+    n_random: int = 1,
 ) -> list[RerankGroup]:
     """Groups from a BEIR dataset: one per relevant (query, document) of ``qrels/<split>.tsv``.
 
-    Passages are ``title + "\\n" + text`` (Haystack's layout when the title is embedded as meta).
+    ``qids`` limits the queries (e.g. the train half of :func:`odqa.eval.splits.query_split`).
+    Negatives are never a document judged for the query (at any grade): with ``candidates``
+    (``query -> ranked document ids``, e.g. the hybrid graph's fused top 20, what the re-ranker
+    sees at inference) the highest-ranked unjudged candidates plus ``n_random`` random documents;
+    without, BM25 hits over the corpus. Both are topped up with random documents to
+    ``n_negatives``. Passages are ``title + "\n" + text`` (Haystack's layout when the title is
+    embedded as meta).
     """
     from odqa.corpus.beir import read_beir_corpus, read_beir_queries
     from odqa.corpus.qrels import read_qrels
@@ -181,14 +196,28 @@ def beir_groups(
     queries = {q.qid: q.text for q in read_beir_queries(directory, progress=False)}
     qrels = read_qrels(directory / "qrels" / f"{split}.tsv")
     rng = random.Random(seed)
-    qids = _sample(
-        [q for q in qrels if q in queries and any(g > 0 for g in qrels[q].values())], max_queries, rng
+    allowed = set(qids) if qids is not None else None
+    chosen = _sample(
+        [
+            q
+            for q in qrels
+            if q in queries and any(g > 0 for g in qrels[q].values()) and (allowed is None or q in allowed)
+        ],
+        max_queries,
+        rng,
     )
     miner = NegativeMiner(list(texts), list(texts.values()), seed)
     groups = []
-    for qid in qids:
+    for qid in chosen:
         judged = qrels[qid]
-        negatives = miner.mine(queries[qid], n_negatives, _ids_in(set(judged)))
+        if candidates is None:
+            negatives = miner.mine(queries[qid], n_negatives, _ids_in(set(judged)))
+        else:
+            hard = [d for d in candidates(queries[qid]) if d not in judged and d in texts]
+            picked = [texts[d] for d in hard[: max(0, n_negatives - n_random)]]
+            # random documents (never judged, never already picked) fill the rest
+            refuse = _ids_in(set(judged) | set(hard[: len(picked)]))
+            negatives = picked + miner.mine("", n_negatives - len(picked), refuse)
         for doc_id, grade in judged.items():
             if grade > 0 and doc_id in texts:
                 groups.append(RerankGroup(qid, queries[qid], texts[doc_id], tuple(negatives), "beir"))

@@ -83,7 +83,13 @@ class RerankerTrainConfig(TrainConfigBase):
     SQuAD ``squad_file``; ``None``: built once under ``<cache_dir>/reranker-candidates``, of
     ``squad_articles`` articles sampled with the seed when set), answer-bearing candidates as positives (up to
     ``max_positives``), answer-free ones as negatives plus ``n_random`` random passages
-    (:func:`odqa.train.data.candidate_groups`). ``pos_weight`` weighs the positive pairs of the
+    (:func:`odqa.train.data.candidate_groups`).
+
+    ``beir`` trains on the judged queries of ``beir_dir``'s ``beir_split`` -- by default only the
+    ``train`` half of :func:`odqa.eval.splits.query_split` (``beir_subset``), so ``odqa eval
+    --queries dev`` measures it on queries it never saw -- with negatives from the same
+    ``candidates_graph`` over an index of the collection (``beir_negatives: candidates``; never a
+    judged document) or BM25 hits (``bm25``). ``pos_weight`` weighs the positive pairs of the
     pointwise ``bce`` loss (1 positive per ``n_negatives`` negatives: ``n_negatives`` balances them).
     """
 
@@ -97,6 +103,8 @@ class RerankerTrainConfig(TrainConfigBase):
     beir_dir: str | None = None
     beir_split: str = "train"
     beir_queries: int | None = None
+    beir_subset: Literal["all", "train"] = "train"
+    beir_negatives: Literal["candidates", "bm25"] = "candidates"
     dev_file: str | None = None
     dev_examples: int | None = 1000
     dev_negatives: int = 9
@@ -168,6 +176,21 @@ RECIPES: dict[str, dict[str, Any]] = {
         "dev_negatives": 19,
         "checkpoint_every": 0,
     },
+    # in-domain re-ranking of a BEIR collection (default SciFact): the stock `candidates` re-ranker
+    # (role:reranker) fine-tuned on the train half of the judged queries, negatives from the hybrid's
+    # fused top 20 (judged documents never), titles included as the hybrid_rerank graph embeds them
+    "beir": {
+        "sources": ["beir"],
+        "base_model": "role:reranker",
+        "n_negatives": 7,
+        "n_random": 1,
+        "batch_size": 4,
+        "lr": 3e-5,
+        "epochs": 2.0,
+        "max_length": 256,
+        "dev_file": "",
+        "checkpoint_every": 0,
+    },
     "full": {"resume": True},
 }
 
@@ -210,12 +233,60 @@ def load_groups(cfg: RerankerTrainConfig) -> tuple[list[RerankGroup], list[DataF
         elif source == "msmarco":
             got = msmarco_groups(path, cfg.n_negatives, cfg.msmarco_queries, cfg.seed)
         else:
-            got = beir_groups(path, cfg.beir_split, cfg.n_negatives, cfg.beir_queries, cfg.seed)
+            got = _beir_groups(path, cfg)
         log.info("reranker: %d groups from %s (%s)", len(got), source, path)
         groups.extend(got)
         role = f"train:{source}" + (f":{cfg.beir_split}" if source == "beir" else "")
         data.append(DataFile.of(path, role, {"groups": len(got), "pairs": sum(len(g.passages) for g in got)}))
     return groups, data
+
+
+def _mining_runner(dataset: Any, name: str, cfg: RerankerTrainConfig) -> Any:
+    """The ``candidates_graph`` over ``candidates_index``, or over an index of ``dataset`` built
+    once under the cache (keyed by ``name`` and the embedder)."""
+    from odqa.config import load_settings
+    from odqa.eval.datasets import ensure_index
+    from odqa.pipelines.env import PipelineEnv, open_runner
+
+    settings = load_settings()
+    index_dir = Path(
+        cfg.candidates_index or mining_index_dir(settings.cache_dir / "reranker-candidates", name)
+    )
+    env = PipelineEnv.from_settings(settings, index_dir=index_dir)
+    if not cfg.candidates_index and ensure_index(dataset, env, progress=cfg.progress):
+        log.info("reranker: indexed %s into %s for candidate mining", dataset.path, index_dir)
+    return open_runner(env, cfg.candidates_graph, {"fusion": {"top_k": cfg.candidates_depth}})
+
+
+def _beir_groups(root: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]:
+    """BEIR groups (see the config): the chosen queries, negatives as ``beir_negatives`` says."""
+    from tqdm import tqdm
+
+    from odqa.eval.datasets import load_dataset
+
+    dataset = load_dataset(root, split=cfg.beir_split, subset=cfg.beir_subset)
+    qids = [q.qid for q in dataset.queries]
+    if cfg.beir_negatives == "bm25":
+        return beir_groups(root, cfg.beir_split, cfg.n_negatives, cfg.beir_queries, cfg.seed, qids=qids)
+    runner = _mining_runner(dataset, root.name, cfg)
+    progress = tqdm(total=len(qids), desc="mining candidates", unit="q", disable=not cfg.progress)
+
+    def candidates(query: str) -> list[str]:
+        progress.update()
+        ranked = runner.run(query).final_documents
+        return list(dict.fromkeys(str(d.meta.get("doc_id", d.id)) for d in ranked))
+
+    with progress:
+        return beir_groups(
+            root,
+            cfg.beir_split,
+            cfg.n_negatives,
+            cfg.beir_queries,
+            cfg.seed,
+            qids=qids,
+            candidates=candidates,
+            n_random=cfg.n_random,
+        )
 
 
 def _candidate_groups(path: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]:
@@ -224,23 +295,14 @@ def _candidate_groups(path: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]
 
     from tqdm import tqdm
 
-    from odqa.config import load_settings
     from odqa.corpus.squad import read_squad
-    from odqa.eval.datasets import ensure_index, load_dataset
-    from odqa.pipelines.env import PipelineEnv, open_runner
+    from odqa.eval.datasets import load_dataset
 
-    settings = load_settings()
-    index_dir = Path(
-        cfg.candidates_index or mining_index_dir(settings.cache_dir / "reranker-candidates", path.stem)
-    )
-    env = PipelineEnv.from_settings(settings, index_dir=index_dir)
-    if not cfg.candidates_index and ensure_index(load_dataset(path), env, progress=cfg.progress):
-        log.info("reranker: indexed %s into %s for candidate mining", path, index_dir)
+    runner = _mining_runner(load_dataset(path), path.stem, cfg)
     docs, examples = read_squad(path, progress=False)
     if cfg.squad_questions is not None and cfg.squad_questions < len(examples):
         rng = _random.Random(cfg.seed)
         examples = [examples[i] for i in sorted(rng.sample(range(len(examples)), cfg.squad_questions))]
-    runner = open_runner(env, cfg.candidates_graph, {"fusion": {"top_k": cfg.candidates_depth}})
 
     progress = tqdm(total=len(examples), desc="mining candidates", unit="q", disable=not cfg.progress)
 

@@ -14,8 +14,8 @@ under the cache): its top ``mine_depth`` for the query, **never** a passage judg
 not a passage the stock dense model scores at least ``margin`` x the positive's score (a likely
 unjudged positive: the "TopK-PercPos" false-negative filter of NV-Retriever, Moreira et al. 2024).
 
-The development split is a seeded half of the judged queries (``dev_share``, the same split as
-``benchmarks/ner_ablation.py``'s SciFact dev half with seed 13); training never sees it.
+The development split is a seeded half of the judged queries (:func:`odqa.eval.splits.query_split`,
+the split ``odqa eval --queries dev`` evaluates on); training never sees it.
 
 Usage::
 
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from odqa.eval.splits import DEV_SHARE, SPLIT_SEED, query_split
 from odqa.train.card import DataFile, write_card
 from odqa.train.common import TrainConfigBase, TrainResult, config_from_recipe_for, pick_device
 from odqa.train.modeling import default_data_file, mining_index_dir
@@ -51,8 +52,8 @@ class RetrieverTrainConfig(TrainConfigBase):
 
     beir_dir: str | None = None
     beir_split: str = "train"
-    dev_share: float = 0.5
-    split_seed: int = 13
+    dev_share: float = DEV_SHARE
+    split_seed: int = SPLIT_SEED
     max_queries: int | None = None
     hard_negatives: int = 1
     mine_depth: int = 30
@@ -76,13 +77,6 @@ RECIPES: dict[str, dict[str, Any]] = {
 def config_from_recipe(name: str, **overrides: Any) -> RetrieverTrainConfig:
     """A :class:`RetrieverTrainConfig` for recipe ``name`` with ``overrides`` (``None`` ignored)."""
     return config_from_recipe_for(RetrieverTrainConfig, RECIPES, "retriever", name, overrides)
-
-
-def split_queries(qids: list[str], dev_share: float, seed: int) -> tuple[list[str], list[str]]:
-    """``(train, dev)``: ``dev`` is a seeded ``dev_share`` of the sorted query ids."""
-    judged = sorted(qids)
-    dev = set(random.Random(seed).sample(judged, int(len(judged) * dev_share)))
-    return [q for q in judged if q not in dev], sorted(dev)
 
 
 def _embedder_path(cfg: RetrieverTrainConfig) -> str:
@@ -193,7 +187,7 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
     out = Path(cfg.output_dir or load_settings().resolved_models_dir / "embedder-tuned")
     base = _embedder_path(cfg)
     qrels = read_qrels(root / "qrels" / f"{cfg.beir_split}.tsv")
-    train_qids, dev_qids = split_queries(list(qrels), cfg.dev_share, cfg.split_seed)
+    train_qids, dev_qids = query_split(qrels, cfg.dev_share, cfg.split_seed)
     if cfg.max_queries is not None:
         train_qids = train_qids[: cfg.max_queries]
     rows = mine_rows(cfg, root, train_qids, base)

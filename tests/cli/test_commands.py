@@ -75,7 +75,7 @@ def test_pipelines_lists_every_graph_and_prints_one() -> None:
     """`odqa pipelines` used to crash on the unquoted ``${local_files_only}`` placeholder."""
     code, _, out = invoke({}, "pipelines")
     assert code == 0, out
-    for name in ("qa", "qa_rerank", "hybrid", "bm25", "dense", "indexing"):
+    for name in ("qa", "qa_rerank", "hybrid", "hybrid_rerank", "bm25", "dense", "indexing"):
         assert f" {name} " in out
     code, stdout, _ = invoke({}, "pipelines", "qa")
     assert code == 0 and "components:" in stdout and "${reader}" in stdout

@@ -228,3 +228,28 @@ def test_eval_set_and_name_make_an_ablation(scifact_index: Path, mini_scifact: P
     assert short["stages"][0]["depth"] <= 2 < full["stages"][0]["depth"]
     code, out = invoke(*args, "--set", "bm25.nope=1")
     assert code == 1 and "nope" in out
+
+
+def test_eval_queries_dev_is_the_held_out_half(
+    scifact_index: Path, mini_scifact: Path, tmp_path: Path
+) -> None:
+    from odqa.eval.splits import query_split
+
+    common: list[str | Path] = ["--dataset", mini_scifact, "--split", "train", "--index", scifact_index]
+    args: list[str | Path] = ["--models-dir", tmp_path / "m", "eval", "--pipeline", "bm25", *common]
+    sizes = {}
+    for part in ("train", "dev"):
+        code, payload = invoke_json(*args, "--queries", part, "--json")
+        assert code == 0, payload
+        assert isinstance(payload, dict) and payload["dataset"]["subset"] == part
+        sizes[part] = payload["dataset"]["queries"]
+    assert sizes == {"train": 6, "dev": 6}
+    code, out = invoke(*args, "--queries", "dev", "--out", tmp_path / "o")
+    assert code == 0, out
+    ran = {line.split()[0] for line in (tmp_path / "o" / "runs" / "mini-scifact.bm25.bm25.trec").open()}
+    qrels = {
+        line.split("\t")[0] for line in (mini_scifact / "qrels" / "train.tsv").read_text().splitlines()[1:]
+    }
+    assert ran == set(query_split(qrels)[1])
+    code, out = invoke(*args, "--queries", "half")
+    assert code != 0 and "half" in out

@@ -88,3 +88,19 @@ def test_index_built_another_way_is_not_reused(
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert not index_matches(copy, scifact_dataset)
     assert not index_matches(tmp_path / "nowhere", scifact_dataset)
+
+
+def test_query_subsets_split_the_judged_queries(mini_scifact: Path, mini_squad: Path) -> None:
+    from odqa.eval.splits import query_split
+
+    for path in (mini_scifact, mini_squad):
+        full = load_dataset(path, split="train")
+        train, dev = (load_dataset(path, split="train", subset=s) for s in ("train", "dev"))
+        ids = [q.qid for q in full.queries]
+        assert [q.qid for q in dev.queries] == [q for q in ids if q in set(query_split(ids)[1])]
+        assert {q.qid for q in train.queries} | {q.qid for q in dev.queries} == set(ids)
+        assert set(train.qrels).isdisjoint(dev.qrels) and dev.subset == "dev" and full.subset == "all"
+        assert dev.describe()["subset"] == "dev"
+        assert len(load_dataset(path, split="train", subset="dev", max_queries=2).queries) == 2
+    with pytest.raises(ValueError, match="subset"):
+        load_dataset(mini_scifact, split="train", subset="half")  # type: ignore[arg-type]

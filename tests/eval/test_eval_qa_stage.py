@@ -142,3 +142,24 @@ def test_ragas_answer_metrics(qa_eval: PipelineEvaluation) -> None:
         "ragas_llm_context_recall",
         "ragas_llm_context_precision",
     }
+
+
+def test_hybrid_rerank_reorders_the_head_and_keeps_the_tail(
+    qa_registry: ModelRegistry, squad_index: Path, squad_dataset: EvalDataset
+) -> None:
+    from odqa.pipelines.env import PipelineEnv, open_runner
+
+    runner = open_runner(
+        PipelineEnv(index_dir=squad_index, registry=qa_registry), "hybrid_rerank", warm_up=False
+    )
+    ev = evaluate_pipeline(runner, "hybrid_rerank", squad_dataset, ragas=False, progress=False)
+    assert [s.name for s in ev.stages] == ["bm25", "dense", "fusion", "head", "ranker", "reranked"]
+    assert ev.final_stage.name == "reranked" and ev.stage("ranker").depth == ev.stage("head").depth <= 20
+    fusion, head, ranker, final = (ev.runs[n] for n in ("fusion", "head", "ranker", "reranked"))
+    for qid in final:
+        assert list(head[qid]) == list(fusion[qid])[: len(head[qid])]  # the head is fusion's first 20
+        assert set(ranker[qid]) == set(head[qid])  # re-ranked, none lost
+        assert list(final[qid])[: len(ranker[qid])] == list(ranker[qid])  # the re-ranked head on top
+        assert set(final[qid]) == set(fusion[qid])  # the tail follows: the same candidates
+    # the same candidates: what does not look at the order cannot change
+    assert ev.stage("reranked").means["R@100"] == pytest.approx(ev.stage("fusion").means["R@100"])

@@ -15,7 +15,6 @@ from odqa.eval.fusion_tuning import (
     default_grid,
     graph_fusion_setting,
     score_setting,
-    split_queries,
     tune_fusion,
 )
 from odqa.pipelines.loader import PipelineError, parse_overrides
@@ -62,17 +61,6 @@ def test_tuning_finds_the_better_fusion_and_tests_it_on_held_out_queries() -> No
     assert main.n == 20 and main.delta > 0.4 and main.p_randomization < 0.01
     overrides = result.winner.overrides()
     assert set(overrides) == {"fusion", "bm25", "dense"} and "top_k" not in overrides["fusion"]
-
-
-def test_split_queries() -> None:
-    qids = [f"q{i}" for i in range(10)]
-    assert split_queries(qids, 0.0, 1) == (qids, qids)
-    tune, test = split_queries(qids, 0.3, 1)
-    assert (
-        len(test) == 3 and set(tune) | set(test) == set(qids) and split_queries(qids, 0.3, 1) == (tune, test)
-    )
-    with pytest.raises(ValueError, match="holdout"):
-        split_queries(qids, 1.0, 1)
 
 
 def test_overrides_file(tmp_path: Path) -> None:

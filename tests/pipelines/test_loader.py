@@ -17,7 +17,7 @@ def test_builtins_exist() -> None:
     assert set(available_pipelines()) >= {"indexing", "bm25", "dense", "hybrid", "qa"}
 
 
-@pytest.mark.parametrize("name", ["indexing", "bm25", "dense", "hybrid", "qa", "qa_rerank"])
+@pytest.mark.parametrize("name", ["indexing", "bm25", "dense", "hybrid", "hybrid_rerank", "qa", "qa_rerank"])
 def test_yaml_round_trip(name: str, tmp_path: Path, full_registry: ModelRegistry) -> None:
     pipe = load_pipeline(name, index_dir=tmp_path / "idx", registry=full_registry)
     first = pipe.to_dict()
@@ -55,6 +55,7 @@ def test_graph_roles_are_the_models_a_graph_needs() -> None:
 
     assert graph_roles("qa") == {"ner", "embedder", "reader"}  # no re-ranker: the first run skips it
     assert graph_roles("qa_rerank") == {"ner", "embedder", "reranker", "reader"}
+    assert graph_roles("hybrid_rerank") == {"embedder", "reranker"}
     assert graph_roles("bm25") == set()
     with pytest.raises(PipelineError, match="no pipeline named"):
         graph_roles("nope")

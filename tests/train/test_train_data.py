@@ -78,6 +78,25 @@ def test_beir_groups(tmp_path: Path) -> None:
             assert not any(n.startswith(("Coffee", "Tea")) for n in g.negatives)
 
 
+def test_beir_groups_from_candidates_train_half_never_a_judged_negative(tmp_path: Path) -> None:
+    root = _write_beir(tmp_path / "beir")
+    seen: list[str] = []
+
+    def candidates(query: str) -> list[str]:  # a ranked list as the hybrid graph gives it
+        seen.append(query)
+        return ["d4", "d3", "d1", "d2", "d5"]
+
+    groups = beir_groups(
+        root, "train", n_negatives=3, max_queries=None, seed=0, qids=["q2"], candidates=candidates, n_random=1
+    )
+    assert seen == ["which drinks contain caffeine"]  # only the queries asked for
+    assert sorted(g.positive.split("\n")[0] for g in groups) == ["Coffee", "Tea"]
+    for g in groups:
+        heads = [n.split("\n")[0] for n in g.negatives]
+        # the best unjudged candidates first (d3, d4 are judged for q2), then one random document
+        assert heads[:2] == ["Aspirin", "Heart"] and heads[2] == "Rain" and len(heads) == 3
+
+
 def test_msmarco_groups(data_dir: Path) -> None:
     path = data_dir / "msmarco" / "triples.train.small.first1000.tsv"
     if not path.is_file():
