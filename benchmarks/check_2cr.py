@@ -3,7 +3,8 @@
     python benchmarks/check_2cr.py benchmarks/2cr/scifact.yaml [--only bm25] [--no-run]
 
 A condition's ``command`` is what a user runs (an ``odqa`` command where one exists; ``$VARS`` such
-as ``$ODQA_DATA_DIR`` are expanded); ``results`` is the file it writes; ``key`` and each score's
+as ``$ODQA_DATA_DIR`` are expanded), with the condition's ``env`` (variables set for the command,
+e.g. ``ODQA_EMBEDDER_MODEL`` to pick a fine-tuned encoder; values expanded too); ``results`` is the file it writes; ``key`` and each score's
 name are dotted paths into it, where a path step into a list picks the element of that ``name``
 (``stages.fusion.metrics`` in an ``odqa eval`` results file).
 
@@ -58,8 +59,10 @@ def main() -> int:
                 cmd[0] = sys.executable
             elif cmd[0] == "odqa":  # the odqa of this interpreter's environment
                 cmd = [sys.executable, "-m", "odqa.cli", *cmd[1:]]
-            print(f"$ {cond['command']}", flush=True)
-            subprocess.run(cmd, cwd=ROOT, check=True)
+            env = {k: os.path.expandvars(str(v)) for k, v in (cond.get("env") or {}).items()}
+            shown = " ".join(f"{k}={v}" for k, v in env.items())
+            print(f"$ {shown + ' ' if shown else ''}{cond['command']}", flush=True)
+            subprocess.run(cmd, cwd=ROOT, check=True, env={**os.environ, **env})
         results = json.loads((ROOT / cond["results"]).read_text(encoding="utf-8"))
         # where the scores sit in the results file: "key" (dotted path), default pipelines.<name>.metrics
         got = lookup(results, cond.get("key", f"pipelines.{cond['name']}.metrics"))

@@ -26,8 +26,9 @@ from odqa.cli.common import (
 # ----------------------------------------------------------------------------- index
 def index(
     collection: Annotated[
-        Path, typer.Argument(help="BEIR dir, SQuAD .json, .jsonl, or a directory of .txt/.md/.html.")
-    ],
+        Path | None,
+        typer.Argument(help="BEIR dir, SQuAD .json, .jsonl, or a directory of .txt/.md/.html."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="auto | beir | squad | jsonl | dir")] = "auto",
     pipeline: Annotated[str, typer.Option(help="Indexing graph name or YAML path.")] = "indexing",
     split: Annotated[str | None, typer.Option(help="Passage unit: word | sentence | none.")] = None,
@@ -36,8 +37,21 @@ def index(
     faiss_index: Annotated[str | None, typer.Option(help="FAISS factory string, e.g. Flat, HNSW32.")] = None,
     append: Annotated[bool, typer.Option(help="Add to the existing index instead of replacing it.")] = False,
     strict: Annotated[bool, typer.Option(help="Abort at the first malformed record.")] = False,
+    reembed: Annotated[
+        bool,
+        typer.Option(
+            help="Rebuild only the vectors of the existing index with the current embedder "
+            "(ODQA_EMBEDDER_MODEL); BM25 is kept. Takes no collection."
+        ),
+    ] = False,
 ) -> None:
     """Index a collection into the BM25 and FAISS stores (same passage ids in both)."""
+    if reembed:
+        _reembed(collection, pipeline, append=append)
+        return
+    if collection is None:
+        fail("give the collection to index (or --reembed to re-embed the existing index)", EXIT_ERROR)
+        return
     splitter = {
         k: v for k, v in {"unit": split, "length": length, "overlap": overlap}.items() if v is not None
     }
@@ -75,6 +89,22 @@ def index(
         err.print(f"  skipped: {p}", highlight=False)
     if len(report.problems) > 20:
         err.print(f"  ... and {len(report.problems) - 20} more")
+
+
+def _reembed(collection: Path | None, pipeline: str, *, append: bool) -> None:
+    from odqa.pipelines.indexing import reembed_index
+
+    if collection is not None or append:
+        fail(
+            "--reembed rebuilds the existing index's vectors: it takes no collection nor --append", EXIT_ERROR
+        )
+    t0 = time.perf_counter()
+    with errors():
+        report = reembed_index(env=pipeline_env(), pipeline=pipeline)
+    console.print(
+        f"re-embedded {report.passages} passages of {report.index_dir} in {time.perf_counter() - t0:.1f}s: "
+        f"vectors from {report.embedder} (were {report.previous_embedder or 'unknown'}); BM25 unchanged"
+    )
 
 
 def delete(

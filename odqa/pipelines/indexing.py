@@ -2,8 +2,9 @@
 swap the finished index into place.
 
 A fresh index is built beside the target and renamed over it at the end, so a failed run leaves
-the previous index untouched; an incremental run (``fresh=False``) adds to the existing stores,
-each chunk saved atomically by the writers.
+the previous index untouched; an incremental run (``fresh=False``), a deletion and a re-embedding
+(:func:`reembed_index`: new vectors from another embedder, BM25 untouched) work in a copy of the
+index that is swapped in the same way.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from odqa.components.preprocessors.passage_splitter import source_to_document
 from odqa.components.writers.index_writer import IndexWriter
@@ -189,4 +192,77 @@ def index_collection(
             if not fresh and target.is_dir():  # append into a copy: a kill leaves the old index whole
                 shutil.copytree(target, tmp, dirs_exist_ok=True)
             run_into(tmp)
+    return report
+
+
+@dataclass
+class ReembedReport:
+    index_dir: Path
+    passages: int = 0
+    previous_embedder: str | None = None
+    embedder: str = ""
+
+
+def reembed_index(
+    *,
+    env: PipelineEnv,
+    pipeline: str | Path = "indexing",
+    chunk_size: int = 20000,
+    progress: bool = True,
+) -> ReembedReport:
+    """Rebuild only the dense side of the index with the registry's current embedder
+    (``odqa index --reembed``): every passage of the FAISS store -- text and meta as they are --
+    is embedded again by the indexing graph's embedder and written to a new FAISS store of the
+    same factory string; the BM25 side (or Elasticsearch) is not touched. The manifest then names
+    the new embedder, so query graphs embed questions with it.
+
+    Built in a copy of the index swapped in at the end, like every other write: a failure or a kill
+    leaves the old index, old vectors and all.
+
+    :raises IndexNotFoundError: ``env.index_dir`` holds no index.
+    :raises LockedError: another process is writing the index.
+    """
+    from odqa.components.stores.faiss_document_store import OdqaFAISSDocumentStore
+    from odqa.pipelines.env import IndexNotFoundError
+
+    if not env.has_index:
+        raise IndexNotFoundError(f"no index at {env.index_dir}: nothing to re-embed")
+    manifest = check_index(env.index_dir)
+    embedder = env.registry.resolve("embedder").location
+    report = ReembedReport(
+        index_dir=env.index_dir,
+        previous_embedder=(manifest.get("models") or {}).get("embedder"),
+        embedder=embedder,
+    )
+    with exclusive_lock(env.index_dir):
+        recover_dir(env.index_dir)
+        with atomic_dir(env.index_dir) as tmp:
+            shutil.copytree(env.index_dir, tmp, dirs_exist_ok=True)
+            pipe = env.replace(index_dir=tmp).load(pipeline, _fill_index_dir(manifest.get("overrides"), tmp))
+            name, writer = next(
+                (n, c)
+                for n, c in pipe.walk()
+                if isinstance(c, IndexWriter) and isinstance(c.document_store, OdqaFAISSDocumentStore)
+            )
+            (embedder_name,) = list(pipe.graph.predecessors(name))  # the component that embeds
+            doc_embedder = pipe.get_component(embedder_name)
+            old = OdqaFAISSDocumentStore(path=str(tmp / "faiss"))
+            old.warm_up()
+            passages = [replace(d, embedding=None) for d in old.filter_documents()]
+            shutil.rmtree(tmp / "faiss")
+            for component in (doc_embedder, writer):
+                if callable(warm_up := getattr(component, "warm_up", None)):
+                    warm_up()
+            for chunk in _chunks(
+                iter(tqdm(passages, desc="re-embedding", unit="passage", disable=not progress)), chunk_size
+            ):
+                writer.run(documents=doc_embedder.run(documents=chunk)["documents"])
+            report.passages = len(passages)
+            manifest = read_manifest(tmp)
+            manifest["models"] = {**(manifest.get("models") or {}), "embedder": embedder}
+            manifest["reembedded"] = [
+                *manifest.get("reembedded", []),
+                {"from": report.previous_embedder, "to": embedder, "passages": report.passages},
+            ]
+            write_json(tmp / "manifest.json", manifest)
     return report

@@ -411,3 +411,13 @@ def test_bad_config_queries_graph_and_collection_files_name_the_problem(
     assert (Path(retrieval_env["ODQA_INDEX_DIR"]) / "manifest.json").read_text(encoding="utf-8") == before
     code, _, out = invoke(retrieval_env, "ask", "x" * 5000, "--pipeline", "bm25", "--json")
     assert code == 0  # a long question is analysed up to its first 1000 characters, not refused
+
+
+def test_index_needs_a_collection_unless_reembedding(tmp_path: Path) -> None:
+    env = {"ODQA_INDEX_DIR": str(tmp_path / "idx")}
+    code, _, out = invoke(env, "index")
+    assert code == 1 and "give the collection" in out
+    code, _, out = invoke(env, "index", "--reembed", str(tmp_path))
+    assert code == 1 and "takes no collection" in out
+    code, _, out = invoke(env, "index", "--reembed")
+    assert code != 0 and "nothing to re-embed" in out
