@@ -4,9 +4,10 @@
 
 A condition's ``command`` is what a user runs (an ``odqa`` command where one exists; ``$VARS`` such
 as ``$ODQA_DATA_DIR`` are expanded), with the condition's ``env`` (variables set for the command,
-e.g. ``ODQA_EMBEDDER_MODEL`` to pick a fine-tuned encoder; values expanded too); ``results`` is the file it writes; ``key`` and each score's
-name are dotted paths into it, where a path step into a list picks the element of that ``name``
-(``stages.fusion.metrics`` in an ``odqa eval`` results file).
+e.g. ``ODQA_EMBEDDER_MODEL`` to pick a fine-tuned encoder; values expanded too); ``results`` is
+the file it writes; ``key`` and each score's name are dotted paths into it, where a path step into
+a list picks the element of that ``name`` (``stages.fusion.metrics`` in an ``odqa eval`` results
+file).
 
 Exit status 1 when any score differs by more than the condition's tolerance (figures are stored
 rounded to 4 decimals, so the effective tolerance is at least 5e-5).

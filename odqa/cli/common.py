@@ -164,6 +164,8 @@ def quiet_libraries() -> None:
     hf_logging.set_verbosity_error()
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
+    # e.g. Haystack's ranker passing CrossEncoder.rank a keyword sentence-transformers deprecated
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("[odqa] %(message)s"))
     logger = logging.getLogger("odqa")

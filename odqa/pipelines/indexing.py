@@ -207,7 +207,7 @@ def reembed_index(
     *,
     env: PipelineEnv,
     pipeline: str | Path = "indexing",
-    chunk_size: int = 20000,
+    chunk_size: int = 2000,
     progress: bool = True,
 ) -> ReembedReport:
     """Rebuild only the dense side of the index with the registry's current embedder
@@ -253,10 +253,12 @@ def reembed_index(
             for component in (doc_embedder, writer):
                 if callable(warm_up := getattr(component, "warm_up", None)):
                     warm_up()
-            for chunk in _chunks(
-                iter(tqdm(passages, desc="re-embedding", unit="passage", disable=not progress)), chunk_size
-            ):
-                writer.run(documents=doc_embedder.run(documents=chunk)["documents"])
+            writer.save = False  # one save at the end: the whole copy is swapped in anyway
+            with tqdm(total=len(passages), desc="re-embedding", unit="passage", disable=not progress) as bar:
+                for chunk in _chunks(iter(passages), chunk_size):
+                    writer.run(documents=doc_embedder.run(documents=chunk)["documents"])
+                    bar.update(len(chunk))
+            writer.document_store.save()
             report.passages = len(passages)
             manifest = read_manifest(tmp)
             manifest["models"] = {**(manifest.get("models") or {}), "embedder": embedder}

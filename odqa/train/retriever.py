@@ -79,6 +79,12 @@ def config_from_recipe(name: str, **overrides: Any) -> RetrieverTrainConfig:
     return config_from_recipe_for(RetrieverTrainConfig, RECIPES, "retriever", name, overrides)
 
 
+def _logging_steps(n_rows: int, cfg: RetrieverTrainConfig) -> int:
+    """Log the loss about 20 times per run (at least every 10 steps): ``extra["loss_history"]``."""
+    steps = cfg.max_steps or max(1, round(n_rows / cfg.batch_size * cfg.epochs))
+    return max(1, min(10, steps // 20))
+
+
 def _embedder_path(cfg: RetrieverTrainConfig) -> str:
     from odqa.config import load_settings
     from odqa.models import registry_from_settings
@@ -228,7 +234,7 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
         weight_decay=cfg.weight_decay,
         batch_sampler=BatchSamplers.NO_DUPLICATES,
         save_strategy="no",
-        logging_steps=10,
+        logging_steps=_logging_steps(len(rows), cfg),
         report_to=[],
         seed=cfg.seed,
         disable_tqdm=not cfg.progress,
@@ -260,6 +266,9 @@ def train_retriever(cfg: RetrieverTrainConfig) -> TrainResult:
             "train_queries": len(train_qids),
             "dev_queries": len(dev_qids),
             "loss": cfg.loss,
+            "loss_history": [
+                (int(e["step"]), float(e["loss"])) for e in trainer.state.log_history if "loss" in e
+            ],
             **({"dev_before": before} if before else {}),
             **({"reference_speed": ref.as_dict()} if ref is not None else {}),
         },

@@ -37,10 +37,14 @@ def test_mined_negatives_are_never_judged_relevant(
     assert len(built) == 1  # one index per embedder
 
 
-def test_a_tiny_run_trains_saves_and_scores_dev(
+def test_a_tiny_run_learns_saves_scores_dev_and_reindexes(
     mini_scifact: Path, minilm_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sentence_transformers import SentenceTransformer
+
+    from odqa.models import ModelRegistry
+    from odqa.pipelines.env import IndexMismatchError, PipelineEnv, open_runner
+    from odqa.pipelines.indexing import reembed_index
 
     monkeypatch.setenv("ODQA_CACHE_DIR", str(tmp_path / "cache"))
     cfg = config_from_recipe(
@@ -48,13 +52,17 @@ def test_a_tiny_run_trains_saves_and_scores_dev(
         beir_dir=str(mini_scifact),
         base_model=minilm_path,
         output_dir=str(tmp_path / "retriever"),
-        max_steps=2,
+        max_steps=8,  # 4 passes over the 6 training queries' rows
         batch_size=4,
+        lr=1e-4,
+        warmup=0,
         progress=False,
         measure_speed=False,
     )
     result = train_retriever(cfg)
-    assert result.steps == 2 and result.final_loss is not None and result.final_loss > 0
+    assert result.steps == 8 and result.final_loss is not None and result.final_loss > 0
+    losses = [loss for _, loss in result.extra["loss_history"]]
+    assert len(losses) == 8 and sum(losses[-2:]) < sum(losses[:2])  # the in-batch loss falls
     assert 0.0 <= result.dev_metrics["cosine_ndcg@10"] <= 1.0
     assert 0.0 <= result.extra["dev_before"]["cosine_ndcg@10"] <= 1.0  # the stock model, same queries
     assert result.extra["dev_queries"] == 6 and result.extra["train_queries"] == 6
@@ -62,3 +70,15 @@ def test_a_tiny_run_trains_saves_and_scores_dev(
     assert model.encode(["a query"]).shape == (1, 384)
     manifest = json.loads((tmp_path / "retriever" / "odqa_manifest.json").read_text())
     assert manifest["odqa_model"] == "embedder" and manifest["base_model"] == minilm_path
+
+    # the model re-indexes (the vectors of the mining index, BM25 kept) and retrieves
+    (index,) = [p.parent for p in (tmp_path / "cache" / "retriever-mining").glob("*-index/manifest.json")]
+    tuned = ModelRegistry(tmp_path / "models", overrides={"embedder": str(tmp_path / "retriever")})
+    report = reembed_index(env=PipelineEnv(index_dir=index, registry=tuned), progress=False)
+    assert report.passages > 0 and report.embedder == str(tmp_path / "retriever")
+    query = json.loads((mini_scifact / "queries.jsonl").read_text().splitlines()[0])["text"]
+    hits = open_runner(PipelineEnv(index_dir=index, registry=tuned), "dense").run(query).final_documents
+    assert hits and all(h.score is not None for h in hits)
+    stock = ModelRegistry(tmp_path / "models", overrides={"embedder": minilm_path})
+    with pytest.raises(IndexMismatchError, match="retriever"):
+        open_runner(PipelineEnv(index_dir=index, registry=stock), "dense")
