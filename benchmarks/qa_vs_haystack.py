@@ -1,7 +1,7 @@
 """odqa's `qa` graph against a stock Haystack pipeline: same questions, same models, same top-k.
 
     python benchmarks/qa_vs_haystack.py --reader DIR [--reranker DIR] [--questions 200] [--seed 13]
-        [--warm-up 3] [--name qa_vs_haystack] [--max-passages N]
+        [--warm-up 3] [--name qa_vs_haystack] [--max-passages N] [--set reader.precision=int8]
 
 Both systems search the passages of SQuAD dev part A as odqa indexes them for evaluation (1,469
 paragraphs, one passage each; ``benchmarks/work/squad-index``, built once as in qa_latency.py) and
@@ -16,7 +16,7 @@ answer the same seeded sample of its questions in one process:
   top_k=3)``, read by ``TransformersExtractiveReader(top_k=5, no_answer=False, max_seq_length=256,
   stride=96)`` with odqa's reader. Everything else is the components' defaults.
 * **odqa** -- ``open_runner(env, "qa")`` with the same reader (odqa's NER-boosted BM25, FAISS,
-  RRF top 3, reader, answer/passage fusion).
+  RRF top 3, reader, answer/passage fusion); ``--set`` overrides its graphs (e.g. the int8 reader).
 
 With ``--reranker DIR`` a second configuration mirrors ``qa_rerank``: the stock joiner keeps 20,
 ``SentenceTransformersSimilarityRanker(top_k=3)`` with that cross-encoder picks the reader's three,
@@ -81,6 +81,7 @@ from odqa.eval.datasets import ensure_index, load_dataset
 from odqa.eval.qa import exact_match, f1, normalize_answer
 from odqa.eval.significance import compare_per_query
 from odqa.pipelines.env import PipelineEnv, open_runner
+from odqa.pipelines.loader import parse_overrides
 from odqa.pipelines.runner import QueryRunner
 from odqa.train.speed import cpu_name, reference_speed
 
@@ -481,6 +482,13 @@ def main() -> None:
     ap.add_argument(
         "--max-passages", type=int, default=None, help="only the first N passages (smoke tests only)"
     )
+    ap.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        help="odqa graph override component.param=value (repeat), e.g. reader.precision=int8",
+    )
     args = ap.parse_args()
     if args.questions < 1 or args.warm_up < 0 or (args.max_passages is not None and args.max_passages < 1):
         ap.error("--questions and --max-passages must be >= 1, --warm-up >= 0")
@@ -524,7 +532,7 @@ def main() -> None:
             ),
             timer,
         )
-        ours = OdqaSystem(open_runner(env, graph, warm_up=False), graph)
+        ours = OdqaSystem(open_runner(env, graph, parse_overrides(args.sets), warm_up=False), graph)
         configurations[graph], answers[graph] = run_configuration(graph, [stock, ours], sample, warm, console)
         del stock, ours  # one configuration's models in memory at a time
 
@@ -559,6 +567,7 @@ def main() -> None:
             "rerank_depth": RERANK_DEPTH,
             "answers": ANSWERS_TOP_K,
         },
+        "odqa_overrides": args.sets,
         "questions": len(sample),
         "seed": args.seed,
         "warm_up_questions": [ex.qid for ex in warm],

@@ -3,14 +3,16 @@
 Upstream decodes a span as any (start, end) with start <= end inside the passage, so a weak or
 uncalibrated reader can return a 60-word "answer"; SQuAD-style decoding (BERT, the SQuAD scorer,
 odqa's own training-time evaluation in :func:`odqa.train.qa_features.decode_best_span`) only
-considers spans of at most ``max_answer_length`` tokens. This subclass adds that limit and leaves
-everything else (windows, no-answer, calibration, de-duplication) to upstream.
+considers spans of at most ``max_answer_length`` tokens. This subclass adds that limit, an int8
+``precision`` for CPUs, and leaves everything else (windows, no-answer, calibration,
+de-duplication) to upstream.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from haystack import component
 from haystack.utils import ComponentDevice, Secret
@@ -33,6 +35,15 @@ class OdqaExtractiveReader(TransformersExtractiveReader):
     A span's score is upstream's: :math:`\\sigma(c \\cdot (s_i + e_j))` for start logit
     :math:`s_i` and end logit :math:`e_j` with calibration factor :math:`c`; only spans with
     :math:`0 \\le j - i < L` inside the passage are candidates.
+
+    ``precision="int8"`` quantizes linear layers to int8 when the model is loaded on a CPU (PyTorch
+    dynamic quantization: per-channel int8 weights, activations quantized per batch at run time); on
+    a GPU it stays as loaded. ``int8_layers`` picks them: ``all``, or ``attention`` (the attention
+    projections only). Measured with the ``base`` reader on 1,000 SQuAD dev part A questions, gold
+    paragraph, 2-core AMD EPYC: fp32 F1 75.8 at 27.5 ms/question; ``all`` 73.9 (-1.9, p .009) at
+    10.0 ms; ``attention`` 75.7 (-0.05, p .88) at 22.4 ms (per-tensor weights lost 8 F1). Off by
+    default (``all`` loses more than 0.5 F1; ``attention`` gains little time): README, "Quantized
+    reader".
 
     Usage::
 
@@ -58,7 +69,13 @@ class OdqaExtractiveReader(TransformersExtractiveReader):
         overlap_threshold: float | None = 0.01,
         model_kwargs: dict[str, Any] | None = None,
         max_answer_length: int | None = 30,
+        precision: Literal["fp32", "int8"] = "fp32",
+        int8_layers: Literal["all", "attention"] = "all",
     ) -> None:
+        if precision not in ("fp32", "int8"):
+            raise ValueError(f"precision must be fp32 or int8, got {precision!r}")
+        if int8_layers not in ("all", "attention"):
+            raise ValueError(f"int8_layers must be all or attention, got {int8_layers!r}")
         if max_answer_length is not None and max_answer_length < 1:
             raise ValueError(f"max_answer_length must be >= 1 or None, got {max_answer_length}")
         if top_k < 1:
@@ -81,11 +98,39 @@ class OdqaExtractiveReader(TransformersExtractiveReader):
             model_kwargs=model_kwargs,
         )
         self.max_answer_length = max_answer_length
+        self.precision = precision
+        self.int8_layers = int8_layers
 
     def to_dict(self) -> dict[str, Any]:
         data = TransformersExtractiveReader.to_dict(self)
         data["init_parameters"]["max_answer_length"] = self.max_answer_length
+        data["init_parameters"]["precision"] = self.precision
+        data["init_parameters"]["int8_layers"] = self.int8_layers
         return data
+
+    def warm_up(self) -> None:
+        """Load the model (upstream), then quantize it when ``precision`` is ``int8`` on a CPU."""
+        loaded = self.model is not None
+        TransformersExtractiveReader.warm_up(self)
+        if loaded or self.precision != "int8" or self.model is None:
+            return
+        import torch
+
+        if next(self.model.parameters()).device.type != "cpu":
+            return
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        if self.int8_layers == "all":
+            spec: Any = {torch.nn.Linear: per_channel_dynamic_qconfig}
+        else:
+            spec = {
+                name: per_channel_dynamic_qconfig
+                for name, module in self.model.named_modules()
+                if isinstance(module, torch.nn.Linear) and ".attention." in f".{name}."
+            }
+        with warnings.catch_warnings():  # torch points eager quantization users at torchao
+            warnings.simplefilter("ignore")
+            self.model = quantize_dynamic(self.model, spec, dtype=torch.qint8)
 
     def _postprocess(
         self,

@@ -80,3 +80,40 @@ def test_round_trip_and_validation() -> None:
     assert again.max_answer_length == 12 and again.top_k == 4
     with pytest.raises(ValueError, match="max_answer_length"):
         OdqaExtractiveReader(model="some/model", max_answer_length=0)
+
+
+@pytest.mark.slow
+def test_int8_quantizes_on_cpu_and_keeps_the_answers_close(
+    trained_reader: TrainResult, passages: tuple[list[str], list[Document]]
+) -> None:
+    import torch
+
+    questions, docs = passages
+    fp32 = OdqaExtractiveReader(model=trained_reader.output_dir, no_answer=False, top_k=5)
+    int8 = OdqaExtractiveReader(model=trained_reader.output_dir, no_answer=False, top_k=5, precision="int8")
+    int8.warm_up()
+    assert int8.model is not None
+    kinds = {type(m) for m in int8.model.modules()}
+    assert torch.ao.nn.quantized.dynamic.Linear in kinds and torch.nn.Linear not in kinds
+    same_passage, gaps = 0, []
+    for question in questions:
+        a, b = _answers(fp32, question, docs), _answers(int8, question, docs)
+        assert b and all(doc in {d.id for d in docs} for _, doc, _ in b)
+        same_passage += a[0][1] == b[0][1]
+        gaps.append(abs(a[0][2] - b[0][2]))
+    # mostly the same best passage, and top scores within a few points of fp32's
+    assert same_passage >= len(questions) - 1 and sum(gaps) / len(gaps) < 0.05, (same_passage, gaps)
+    again = OdqaExtractiveReader.from_dict(int8.to_dict())
+    assert again.precision == "int8" and again.int8_layers == "all"
+    attention = OdqaExtractiveReader(
+        model=trained_reader.output_dir, precision="int8", int8_layers="attention"
+    )
+    attention.warm_up()
+    assert attention.model is not None
+    quantized = {
+        n for n, m in attention.model.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)
+    }
+    assert quantized and all(".attention." in f".{n}." for n in quantized)
+    assert any(isinstance(m, torch.nn.Linear) for m in attention.model.modules())  # the rest stays fp32
+    with pytest.raises(ValueError, match="precision"):
+        OdqaExtractiveReader(model="some/model", precision="int4")  # type: ignore[arg-type]
