@@ -30,7 +30,12 @@ def index(
         typer.Argument(help="BEIR dir, SQuAD .json, .jsonl, or a directory of .txt/.md/.html."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="auto | beir | squad | jsonl | dir")] = "auto",
-    pipeline: Annotated[str, typer.Option(help="Indexing graph name or YAML path.")] = "indexing",
+    pipeline: Annotated[
+        str | None,
+        typer.Option(
+            help="Indexing graph name or YAML path (default: indexing; --reembed: the index's own)."
+        ),
+    ] = None,
     split: Annotated[str | None, typer.Option(help="Passage unit: word | sentence | none.")] = None,
     length: Annotated[int | None, typer.Option(help="Units per passage.")] = None,
     overlap: Annotated[int | None, typer.Option(help="Units shared by neighbouring passages.")] = None,
@@ -74,7 +79,7 @@ def index(
             collection,
             env=pipeline_env(),
             fmt=fmt,  # type: ignore[arg-type]
-            pipeline=pipeline,
+            pipeline=pipeline or "indexing",
             overrides=overrides,
             fresh=not append,
             strict=strict,
@@ -91,7 +96,7 @@ def index(
         err.print(f"  ... and {len(report.problems) - 20} more")
 
 
-def _reembed(collection: Path | None, pipeline: str, *, append: bool) -> None:
+def _reembed(collection: Path | None, pipeline: str | None, *, append: bool) -> None:
     from odqa.pipelines.indexing import reembed_index
 
     if collection is not None or append:

@@ -206,7 +206,7 @@ class ReembedReport:
 def reembed_index(
     *,
     env: PipelineEnv,
-    pipeline: str | Path = "indexing",
+    pipeline: str | Path | None = None,
     chunk_size: int = 2000,
     progress: bool = True,
 ) -> ReembedReport:
@@ -214,7 +214,8 @@ def reembed_index(
     (``odqa index --reembed``): every passage of the FAISS store -- text and meta as they are --
     is embedded again by the indexing graph's embedder and written to a new FAISS store of the
     same factory string; the BM25 side (or Elasticsearch) is not touched. The manifest then names
-    the new embedder, so query graphs embed questions with it.
+    the new embedder, so query graphs embed questions with it. ``pipeline`` ``None``: the indexing
+    graph the index was built with (its manifest says which).
 
     Built in a copy of the index swapped in at the end, like every other write: a failure or a kill
     leaves the old index, old vectors and all.
@@ -238,7 +239,8 @@ def reembed_index(
         recover_dir(env.index_dir)
         with atomic_dir(env.index_dir) as tmp:
             shutil.copytree(env.index_dir, tmp, dirs_exist_ok=True)
-            pipe = env.replace(index_dir=tmp).load(pipeline, _fill_index_dir(manifest.get("overrides"), tmp))
+            graph = pipeline or manifest.get("pipeline") or "indexing"
+            pipe = env.replace(index_dir=tmp).load(graph, _fill_index_dir(manifest.get("overrides"), tmp))
             name, writer = next(
                 (n, c)
                 for n, c in pipe.walk()

@@ -10,13 +10,14 @@ de-duplication) to upstream.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from haystack import component
 from haystack.utils import ComponentDevice, Secret
 from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
+
+from odqa.utils.quantization import Int8Layers, check_precision, quantize_int8
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -70,12 +71,9 @@ class OdqaExtractiveReader(TransformersExtractiveReader):
         model_kwargs: dict[str, Any] | None = None,
         max_answer_length: int | None = 30,
         precision: Literal["fp32", "int8"] = "fp32",
-        int8_layers: Literal["all", "attention"] = "all",
+        int8_layers: Int8Layers = "all",
     ) -> None:
-        if precision not in ("fp32", "int8"):
-            raise ValueError(f"precision must be fp32 or int8, got {precision!r}")
-        if int8_layers not in ("all", "attention"):
-            raise ValueError(f"int8_layers must be all or attention, got {int8_layers!r}")
+        check_precision(precision, int8_layers)
         if max_answer_length is not None and max_answer_length < 1:
             raise ValueError(f"max_answer_length must be >= 1 or None, got {max_answer_length}")
         if top_k < 1:
@@ -114,23 +112,7 @@ class OdqaExtractiveReader(TransformersExtractiveReader):
         TransformersExtractiveReader.warm_up(self)
         if loaded or self.precision != "int8" or self.model is None:
             return
-        import torch
-
-        if next(self.model.parameters()).device.type != "cpu":
-            return
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        if self.int8_layers == "all":
-            spec: Any = {torch.nn.Linear: per_channel_dynamic_qconfig}
-        else:
-            spec = {
-                name: per_channel_dynamic_qconfig
-                for name, module in self.model.named_modules()
-                if isinstance(module, torch.nn.Linear) and ".attention." in f".{name}."
-            }
-        with warnings.catch_warnings():  # torch points eager quantization users at torchao
-            warnings.simplefilter("ignore")
-            self.model = quantize_dynamic(self.model, spec, dtype=torch.qint8)
+        self.model = quantize_int8(self.model, self.int8_layers)
 
     def _postprocess(
         self,
