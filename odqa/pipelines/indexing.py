@@ -228,17 +228,15 @@ def reembed_index(
 
     if not env.has_index:
         raise IndexNotFoundError(f"no index at {env.index_dir}: nothing to re-embed")
-    manifest = check_index(env.index_dir)
+    check_index(env.index_dir)
     embedder = env.registry.resolve("embedder").location
-    report = ReembedReport(
-        index_dir=env.index_dir,
-        previous_embedder=(manifest.get("models") or {}).get("embedder"),
-        embedder=embedder,
-    )
+    report = ReembedReport(index_dir=env.index_dir, embedder=embedder)
     with exclusive_lock(env.index_dir):
         recover_dir(env.index_dir)
         with atomic_dir(env.index_dir) as tmp:
             shutil.copytree(env.index_dir, tmp, dirs_exist_ok=True)
+            manifest = read_manifest(tmp)  # the copy taken under the lock
+            report.previous_embedder = (manifest.get("models") or {}).get("embedder")
             graph = pipeline or manifest.get("pipeline") or "indexing"
             pipe = env.replace(index_dir=tmp).load(graph, _fill_index_dir(manifest.get("overrides"), tmp))
             name, writer = next(
@@ -262,7 +260,6 @@ def reembed_index(
                     bar.update(len(chunk))
             writer.document_store.save()
             report.passages = len(passages)
-            manifest = read_manifest(tmp)
             manifest["models"] = {**(manifest.get("models") or {}), "embedder": embedder}
             manifest["reembedded"] = [
                 *manifest.get("reembedded", []),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -241,9 +242,10 @@ def load_groups(cfg: RerankerTrainConfig) -> tuple[list[RerankGroup], list[DataF
     return groups, data
 
 
-def _mining_runner(dataset: Any, name: str, cfg: RerankerTrainConfig) -> Any:
-    """The ``candidates_graph`` over ``candidates_index``, or over an index of ``dataset`` built
-    once under the cache (keyed by ``name`` and the embedder)."""
+def _mining_runner(dataset: Callable[[], Any], name: str, cfg: RerankerTrainConfig) -> Any:
+    """The ``candidates_graph`` over ``candidates_index``, or over an index of ``dataset()`` (an
+    :class:`~odqa.eval.datasets.EvalDataset`, loaded only then) built once under the cache (keyed by
+    ``name`` and the embedder)."""
     from odqa.config import load_settings
     from odqa.eval.datasets import ensure_index
     from odqa.pipelines.env import PipelineEnv, open_runner
@@ -253,8 +255,8 @@ def _mining_runner(dataset: Any, name: str, cfg: RerankerTrainConfig) -> Any:
         cfg.candidates_index or mining_index_dir(settings.cache_dir / "reranker-candidates", name)
     )
     env = PipelineEnv.from_settings(settings, index_dir=index_dir)
-    if not cfg.candidates_index and ensure_index(dataset, env, progress=cfg.progress):
-        log.info("reranker: indexed %s into %s for candidate mining", dataset.path, index_dir)
+    if not cfg.candidates_index and ensure_index(data := dataset(), env, progress=cfg.progress):
+        log.info("reranker: indexed %s into %s for candidate mining", data.path, index_dir)
     return open_runner(env, cfg.candidates_graph, {"fusion": {"top_k": cfg.candidates_depth}})
 
 
@@ -268,7 +270,7 @@ def _beir_groups(root: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]:
     qids = [q.qid for q in dataset.queries]
     if cfg.beir_negatives == "bm25":
         return beir_groups(root, cfg.beir_split, cfg.n_negatives, cfg.beir_queries, cfg.seed, qids=qids)
-    runner = _mining_runner(dataset, root.name, cfg)
+    runner = _mining_runner(lambda: dataset, root.name, cfg)
     progress = tqdm(total=len(qids), desc="mining candidates", unit="q", disable=not cfg.progress)
 
     def candidates(query: str) -> list[str]:
@@ -298,7 +300,7 @@ def _candidate_groups(path: Path, cfg: RerankerTrainConfig) -> list[RerankGroup]
     from odqa.corpus.squad import read_squad
     from odqa.eval.datasets import load_dataset
 
-    runner = _mining_runner(load_dataset(path), path.stem, cfg)
+    runner = _mining_runner(lambda: load_dataset(path), path.stem, cfg)
     docs, examples = read_squad(path, progress=False)
     if cfg.squad_questions is not None and cfg.squad_questions < len(examples):
         rng = _random.Random(cfg.seed)
