@@ -178,6 +178,7 @@ def run_size(
                 truth = found
             assert truth is not None, "Flat runs first: it is the ground truth"
             row = {
+                "name": row_name(n, spec.factory, params),
                 "vectors": n,
                 "index": spec.factory,
                 "params": params,
@@ -196,6 +197,11 @@ def run_size(
         del index
         gc.collect()
     return rows
+
+
+def row_name(n: int, factory: str, params: dict[str, Any]) -> str:
+    """A row's name, e.g. ``1000000:HNSW32:efSearch=128`` (no dots: check_2cr paths pick rows by it)."""
+    return ":".join([str(n), factory, *(f"{k}={v}" for k, v in params.items())])
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ def index(
     faiss_index: Annotated[str | None, typer.Option(help="FAISS factory string, e.g. Flat, HNSW32.")] = None,
     append: Annotated[bool, typer.Option(help="Add to the existing index instead of replacing it.")] = False,
     strict: Annotated[bool, typer.Option(help="Abort at the first malformed record.")] = False,
+    sets: SetOption = None,
     reembed: Annotated[
         bool,
         typer.Option(
@@ -52,6 +53,8 @@ def index(
 ) -> None:
     """Index a collection into the BM25 and FAISS stores (same passage ids in both)."""
     if reembed:
+        if sets:
+            fail("--reembed uses the index's own graph settings: it takes no --set", EXIT_ERROR)
         _reembed(collection, pipeline, append=append)
         return
     if collection is None:
@@ -71,6 +74,11 @@ def index(
                 },
             }
         }
+    from odqa.pipelines.loader import parse_overrides
+
+    with errors():
+        for comp, params in parse_overrides(sets or []).items():
+            overrides.setdefault(comp, {}).update(params)
     from odqa.pipelines.indexing import index_collection
 
     t0 = time.perf_counter()

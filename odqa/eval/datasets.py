@@ -177,8 +177,9 @@ def default_index_dir(base: str | Path, dataset: EvalDataset) -> Path:
 def index_matches(index_dir: str | Path, dataset: EvalDataset) -> bool:
     """Whether ``index_dir`` holds an index of ``dataset``'s collection with one passage per document.
 
-    Compares the index manifest's ``collection`` (resolved path) and ``overrides`` with what
-    :func:`ensure_index` would use.
+    Compares the index manifest's ``collection`` (resolved path) and its passage splitting with
+    what :func:`ensure_index` would use; settings that keep the passages (the FAISS factory, the
+    embedder's precision: ``odqa index --set doc_embedder.model_precision=int8``) may differ.
     """
     manifest = Path(index_dir) / "manifest.json"
     if not manifest.is_file():
@@ -191,7 +192,7 @@ def index_matches(index_dir: str | Path, dataset: EvalDataset) -> bool:
     return (
         collection is not None
         and Path(collection).resolve() == dataset.path
-        and facts.get("overrides") == INDEX_OVERRIDES
+        and (facts.get("overrides") or {}).get("splitter") == INDEX_OVERRIDES["splitter"]
     )
 
 

@@ -172,7 +172,10 @@ def index_collection(
         manifest = make_manifest(
             "odqa-index",
             index_format=INDEX_FORMAT,
-            models={"embedder": env.registry.resolve("embedder").location},
+            models={
+                "embedder": env.registry.resolve("embedder").location,
+                "embedder_precision": embedder_precision(pipe),
+            },
             collection=previous.get("collection") or str(Path(collection).resolve()),
             appended=[*previous.get("appended", []), str(Path(collection).resolve())] if previous else [],
             format=fmt,
@@ -193,6 +196,15 @@ def index_collection(
                 shutil.copytree(target, tmp, dirs_exist_ok=True)
             run_into(tmp)
     return report
+
+
+def embedder_precision(pipe: Any) -> str:
+    """The precision the indexing graph's document embedder runs in (``fp32`` or ``int8``; what
+    the index manifest records beside the embedder), ``fp32`` for embedders without the switch."""
+    from odqa.components.embedders.document_embedder import OdqaDocumentEmbedder
+
+    found = [c.model_precision for _, c in pipe.walk() if isinstance(c, OdqaDocumentEmbedder)]
+    return found[0] if found else "fp32"
 
 
 @dataclass
@@ -260,7 +272,11 @@ def reembed_index(
                     bar.update(len(chunk))
             writer.document_store.save()
             report.passages = len(passages)
-            manifest["models"] = {**(manifest.get("models") or {}), "embedder": embedder}
+            manifest["models"] = {
+                **(manifest.get("models") or {}),
+                "embedder": embedder,
+                "embedder_precision": getattr(doc_embedder, "model_precision", "fp32"),
+            }
             manifest["reembedded"] = [
                 *manifest.get("reembedded", []),
                 {"from": report.previous_embedder, "to": embedder, "passages": report.passages},

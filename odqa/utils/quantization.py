@@ -47,3 +47,27 @@ def quantize_int8(model: Any, layers: Int8Layers = "all", *, inplace: bool = Fal
     with warnings.catch_warnings():  # torch points eager quantization users at torchao
         warnings.simplefilter("ignore")
         return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=inplace)
+
+
+#: int8 copies of shared embedding backends, by (id of the fp32 backend, layers)
+_INT8_BACKENDS: dict[tuple[int, str], Any] = {}
+
+
+def int8_embedding_backend(backend: Any, layers: Int8Layers = "all") -> Any:
+    """An int8 copy of a Haystack sentence-transformers embedding backend (its ``model`` quantized,
+    :func:`quantize_int8`); the fp32 backend itself is left as it is, because Haystack shares one
+    backend between every embedder of the same model. Copies are cached, so a document embedder and
+    a text embedder of one model share one int8 model too."""
+    import copy
+
+    key = (id(backend), layers)
+    if key not in _INT8_BACKENDS:
+        quantized = copy.copy(backend)
+        quantized.model = quantize_int8(backend.model, layers)  # not in place: a new module
+        _INT8_BACKENDS[key] = (backend, quantized)  # holding the original keeps its id unique
+    return _INT8_BACKENDS[key][1]
+
+
+def clear_int8_backends() -> None:
+    """Forget the cached int8 copies (benchmarks that time model loading start from nothing)."""
+    _INT8_BACKENDS.clear()

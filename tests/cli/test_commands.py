@@ -300,6 +300,24 @@ def test_index_with_a_faiss_factory_string_keeps_the_dense_index(tiny_squad: Pat
     assert code == 0 and json.loads(stdout.strip().splitlines()[-1])["documents"], out
 
 
+def test_index_set_int8_embedder_recorded_in_the_manifest(tiny_squad: Path, tmp_path: Path) -> None:
+    env = {"ODQA_INDEX_DIR": str(tmp_path / "index"), "ODQA_MODELS_DIR": str(tmp_path / "models")}
+    code, _, out = invoke(env, "index", tiny_squad, "--set", "doc_embedder.model_precision=int8")
+    assert code == 0, out
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["models"]["embedder_precision"] == "int8"
+    assert manifest["overrides"]["doc_embedder"] == {"model_precision": "int8"}
+    code, stdout, out = invoke(
+        env, "ask", "Where did Tesla move?", "--pipeline", "dense", "--json",
+        "--set", "query_embedder.model_precision=int8",
+    )  # fmt: skip
+    assert code == 0 and json.loads(stdout.strip().splitlines()[-1])["documents"], out
+    code, _, out = invoke(env, "index", tiny_squad, "--set", "doc_embedder.model_precision=fp16")
+    assert code != 0 and "precision must be fp32 or int8" in out
+    code, _, out = invoke(env, "index", "--reembed", "--set", "doc_embedder.model_precision=int8")
+    assert code != 0 and "takes no --set" in out
+
+
 def _bm25_scores(index_dir: Path, queries: list[str]) -> dict[str, dict[str, float]]:
     from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
 

@@ -88,6 +88,10 @@ def test_index_built_another_way_is_not_reused(
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert not index_matches(copy, scifact_dataset)
     assert not index_matches(tmp_path / "nowhere", scifact_dataset)
+    # the same passages embedded in int8 (or stored in another FAISS index) are the same collection
+    manifest["overrides"] = {**INDEX_OVERRIDES, "doc_embedder": {"model_precision": "int8"}}
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert index_matches(copy, scifact_dataset)
 
 
 def test_query_subsets_split_the_judged_queries(mini_scifact: Path, mini_squad: Path) -> None:
