@@ -34,7 +34,31 @@ def test_top_k_cuts_and_empty_inputs() -> None:
         RerankedHeadJoiner(top_k=0)
 
 
+def test_candidate_weight_fuses_the_two_orders_in_the_head() -> None:
+    candidates = _docs("bxca", [0.9, 0.8, 0.7, 0.6])
+    head = _docs("abc", [0.99, 0.5, 0.1])  # the re-ranker's order
+    # b: 1/62 + 1/61 = .032522; a: 1/61 + 1/64 = .032018; c: 1/63 + 1/63 = .031746
+    out = RerankedHeadJoiner(candidate_weight=1.0).run(head=head, candidates=candidates)["documents"]
+    assert [d.id for d in out] == ["b", "a", "c", "x"]
+    assert out[0].score == pytest.approx(1 / 62 + 1 / 61) and out[0].meta["ranker_score"] == 0.5
+    scores = [d.score for d in out]
+    assert scores == sorted(scores, reverse=True)
+    # a large weight follows the candidates' order; no weight keeps the re-ranker's
+    heavy = RerankedHeadJoiner(candidate_weight=100.0).run(head=head, candidates=candidates)["documents"]
+    assert [d.id for d in heavy][:3] == ["b", "c", "a"]
+    plain = RerankedHeadJoiner().run(head=head, candidates=candidates)["documents"]
+    assert [d.id for d in plain] == ["a", "b", "c", "x"] and plain[0].score == 0.99
+    # a head document missing from the candidates ranks after all of them
+    odd = RerankedHeadJoiner(candidate_weight=1.0).run(head=_docs("zb", [0.9, 0.1]), candidates=candidates)
+    assert [d.id for d in odd["documents"]][:2] == ["b", "z"]
+    with pytest.raises(ValueError, match="candidate_weight"):
+        RerankedHeadJoiner(candidate_weight=-1)
+    with pytest.raises(ValueError, match="rrf_k"):
+        RerankedHeadJoiner(rrf_k=0)
+
+
 def test_round_trips_through_to_dict() -> None:
-    joiner = RerankedHeadJoiner(top_k=50)
+    joiner = RerankedHeadJoiner(top_k=50, candidate_weight=1.0, rrf_k=30)
     again = RerankedHeadJoiner.from_dict(joiner.to_dict())
-    assert again.top_k == 50 and again.to_dict() == joiner.to_dict()
+    assert (again.top_k, again.candidate_weight, again.rrf_k) == (50, 1.0, 30)
+    assert again.to_dict() == joiner.to_dict()
