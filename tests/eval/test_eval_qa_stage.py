@@ -159,7 +159,10 @@ def test_hybrid_rerank_reorders_the_head_and_keeps_the_tail(
     for qid in final:
         assert list(head[qid]) == list(fusion[qid])[: len(head[qid])]  # the head is fusion's first 20
         assert set(ranker[qid]) == set(head[qid])  # re-ranked, none lost
-        assert list(final[qid])[: len(ranker[qid])] == list(ranker[qid])  # the re-ranked head on top
+        # the re-ranked head on top, in RRF of the re-ranker's and fusion's orders (candidate_weight 1)
+        r, f = list(ranker[qid]), list(fusion[qid])
+        fused = sorted(r, key=lambda d: (-(1 / (61 + r.index(d)) + 1 / (61 + f.index(d))), r.index(d)))
+        assert list(final[qid])[: len(r)] == fused
         assert set(final[qid]) == set(fusion[qid])  # the tail follows: the same candidates
     # the same candidates: what does not look at the order cannot change
     assert ev.stage("reranked").means["R@100"] == pytest.approx(ev.stage("fusion").means["R@100"])

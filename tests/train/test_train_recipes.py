@@ -36,7 +36,8 @@ def test_config_from_recipe_overrides_and_none() -> None:
     base = reader.config_from_recipe("base")
     assert base.resume and base.checkpoint_every > 0 and base.minutes == 0 and base.max_examples is None
     full = reader.config_from_recipe("full")
-    assert full.max_length == 384 and full.epochs == 2 and full.max_examples is None
+    assert full.max_length == 384 and full.epochs == 8 and full.max_examples is None
+    assert (full.batch_size, full.lr) == (64, 1.5e-4)  # the GPU-measured setting (reader_full_gpu.json)
     assert full.checkpoint_every > 0 and full.resume
     rr = reranker.config_from_recipe("full")
     assert set(rr.sources) == {"squad", "msmarco"}
