@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from odqa.cli.common import EXIT_INDEX, console, errors, fail, pipeline_env, quiet_libraries
+from odqa.cli.common import EXIT_INDEX, SetOption, console, errors, fail, pipeline_env, quiet_libraries
 
 
 def serve(
@@ -28,13 +28,14 @@ def serve(
     feedback: Annotated[
         Path | None, typer.Option(help="Feedback file (JSONL; default: feedback.jsonl beside the index).")
     ] = None,
+    sets: SetOption = None,
 ) -> None:
     """Serve the REST API (/docs), the OpenAI-compatible chat endpoint and the chat page (/).
 
     With ODQA_API_KEY set, every /v1 route wants `Authorization: Bearer <key>`."""
     import uvicorn
 
-    from odqa.pipelines.loader import find_pipeline
+    from odqa.pipelines.loader import find_pipeline, parse_overrides
     from odqa.serve.app import create_app
 
     quiet_libraries()
@@ -48,14 +49,16 @@ def serve(
     with errors():
         for name in names:
             find_pipeline(name)
-    app = create_app(
-        env,
-        pipelines=names,
-        workers=workers,
-        queue=queue,
-        api_key=os.environ.get("ODQA_API_KEY") or None,
-        cors_origins=cors_origin,
-        feedback_path=feedback,
-    )
+        overrides = parse_overrides(sets or [])
+        app = create_app(
+            env,
+            pipelines=names,
+            workers=workers,
+            queue=queue,
+            api_key=os.environ.get("ODQA_API_KEY") or None,
+            cors_origins=cors_origin,
+            feedback_path=feedback,
+            overrides=overrides,
+        )
     console.print(f"odqa serving {', '.join(names)} on http://{host}:{port}/  (API docs: /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

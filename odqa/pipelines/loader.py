@@ -53,8 +53,8 @@ def available_pipelines() -> dict[str, Path]:
     return {p.stem: p for p in sorted(builtin_dir().glob("*.yaml"))}
 
 
-def describe(path: Path) -> str:
-    """The graph's ``metadata.description`` (placeholders need no values to read it).
+def _outline(path: Path) -> dict[str, Any]:
+    """The graph file parsed with every placeholder read as ``null`` (enough to read its shape).
 
     :raises PipelineError: the file is not valid YAML.
     """
@@ -63,8 +63,23 @@ def describe(path: Path) -> str:
         data = yaml.safe_load(fill(text, dict.fromkeys(placeholders(text), "null"), str(path)))
     except yaml.YAMLError as e:
         raise PipelineError(f"{path}: invalid YAML: {e}") from e
-    meta = (data.get("metadata") if isinstance(data, dict) else None) or {}
-    return str(meta.get("description", ""))
+    return data if isinstance(data, dict) else {}
+
+
+def describe(path: Path) -> str:
+    """The graph's ``metadata.description`` (placeholders need no values to read it).
+
+    :raises PipelineError: the file is not valid YAML.
+    """
+    return str((_outline(path).get("metadata") or {}).get("description", ""))
+
+
+def graph_components(name_or_path: str | Path) -> set[str]:
+    """The component names of a graph (a built-in name or a YAML path), without loading it.
+
+    :raises PipelineError: an unknown graph or invalid YAML.
+    """
+    return set(_outline(find_pipeline(name_or_path)).get("components") or {})
 
 
 def find_pipeline(name_or_path: str | Path) -> Path:

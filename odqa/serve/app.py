@@ -96,9 +96,11 @@ def create_app(
     api_key: str | None = None,
     cors_origins: list[str] | None = None,
     feedback_path: Path | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
 ) -> FastAPI:
-    """The API over ``env``'s index and models, serving ``pipelines`` (default ``["qa"]``)."""
-    engine = Engine(env, list(pipelines or ["qa"]), workers=workers, queue=queue)
+    """The API over ``env``'s index and models, serving ``pipelines`` (default ``["qa"]``), with
+    ``overrides`` (``component -> {parameter: value}``) applied to each graph that has the component."""
+    engine = Engine(env, list(pipelines or ["qa"]), workers=workers, queue=queue, overrides=overrides or {})
     feedback = FeedbackStore(feedback_path or env.index_dir.parent / "feedback.jsonl")
     state: dict[str, Any] = {"error": None}
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from odqa.pipelines.env import PipelineEnv, open_runner
-from odqa.pipelines.loader import describe, find_pipeline
+from odqa.pipelines.loader import describe, find_pipeline, graph_components
 from odqa.pipelines.runner import QueryRunner, RunResult
 from odqa.serve.schemas import ALLOWED_PARAMS, MAX_DEPTH
 
@@ -62,6 +62,9 @@ class Engine:
     pipelines: list[str]
     workers: int = 1
     queue: int = 4
+    #: ``component -> {parameter: value}`` (``odqa serve --set``), applied to each served graph that
+    #: has the component
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     _runners: dict[str, QueryRunner] = field(default_factory=dict, init=False)
     _load_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _slots: threading.BoundedSemaphore | None = field(default=None, init=False)
@@ -73,8 +76,15 @@ class Engine:
             raise ValueError("serve at least one pipeline")
         if self.workers < 1 or self.queue < 0:
             raise ValueError(f"workers must be >= 1 and queue >= 0 (got {self.workers}, {self.queue})")
+        served: set[str] = set()
         for name in self.pipelines:
-            find_pipeline(name)  # an unknown graph fails at start, not at the first request
+            served |= graph_components(name)  # an unknown graph fails at start, not at the first request
+        unknown = sorted(set(self.overrides) - served)
+        if unknown:
+            raise ValueError(
+                f"--set names component(s) {', '.join(unknown)} that no served graph has "
+                f"({', '.join(self.pipelines)}: {', '.join(sorted(served))})"
+            )
 
     @property
     def default(self) -> str:
@@ -107,7 +117,9 @@ class Engine:
             )
         with self._load_lock:
             if name not in self._runners:
-                self._runners[name] = open_runner(self.env, name)
+                mine = graph_components(name)
+                overrides = {c: p for c, p in self.overrides.items() if c in mine}
+                self._runners[name] = open_runner(self.env, name, overrides)
             return self._runners[name]
 
     async def open(self, name: str | None) -> QueryRunner:

@@ -318,6 +318,14 @@ def test_index_set_int8_embedder_recorded_in_the_manifest(tiny_squad: Path, tmp_
     assert code != 0 and "takes no --set" in out
 
 
+def test_serve_set_refuses_a_component_no_served_graph_has(tiny_squad: Path, tmp_path: Path) -> None:
+    env = {"ODQA_INDEX_DIR": str(tmp_path / "index"), "ODQA_MODELS_DIR": str(tmp_path / "models")}
+    code, _, out = invoke(env, "index", tiny_squad)
+    assert code == 0, out
+    code, _, out = invoke(env, "serve", "--pipeline", "bm25", "--set", "reader.top_k=2")
+    assert code != 0 and "reader" in out and "no served graph" in out
+
+
 def _bm25_scores(index_dir: Path, queries: list[str]) -> dict[str, dict[str, float]]:
     from odqa.components.stores.bm25_document_store import EmbeddedBM25DocumentStore
 

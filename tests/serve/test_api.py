@@ -205,3 +205,15 @@ def test_a_burst_beyond_the_pool_gets_503_with_retry_after_then_service_resumes(
     refused = [r for r in results if r.status_code == 503]
     assert all(int(r.headers["Retry-After"]) >= 1 and "busy" in r.text for r in refused)
     assert httpx.post(f"{single}/v1/ask", json={"question": QUESTION}, timeout=120).status_code == 200
+
+
+def test_set_overrides_reach_each_served_graph_that_has_the_component(serve_env: PipelineEnv) -> None:
+    """`odqa serve --set`: applied to every served graph with that component, refused when none has it."""
+    from odqa.serve.engine import Engine
+
+    engine = Engine(serve_env, ["qa", "bm25"], overrides={"reader": {"top_k": 2}, "bm25": {"top_k": 7}})
+    assert engine.runner("bm25").pipeline.get_component("bm25").top_k == 7  # bm25 has no reader
+    qa = engine.runner("qa").pipeline
+    assert qa.get_component("reader").top_k == 2 and qa.get_component("bm25").top_k == 7
+    with pytest.raises(ValueError, match=r"reader.*no served graph"):
+        Engine(serve_env, ["bm25"], overrides={"reader": {"top_k": 2}})
