@@ -174,6 +174,21 @@ def quiet_libraries() -> None:
     logger.setLevel(logging.INFO)
 
 
+def with_sets(
+    overrides: dict[str, dict[str, Any]] | None, sets: list[str] | None
+) -> dict[str, dict[str, Any]]:
+    """A copy of ``overrides`` with the ``--set`` items on top (they win parameter by parameter).
+
+    :raises PipelineError: a malformed ``--set`` item.
+    """
+    from odqa.pipelines.loader import parse_overrides
+
+    merged = {c: dict(p) for c, p in (overrides or {}).items()}
+    for comp, params in parse_overrides(sets or []).items():
+        merged.setdefault(comp, {}).update(params)
+    return merged
+
+
 def open_graph(
     graph: str,
     sets: list[str] | None = None,
@@ -184,12 +199,8 @@ def open_graph(
     """The warmed-up runner of a query graph in ``env`` (default: this invocation's), ``--set``
     items on top of ``overrides``; failures become ``error: ...`` with their exit code."""
     from odqa.pipelines.env import open_runner
-    from odqa.pipelines.loader import parse_overrides
 
     quiet_libraries()
     with errors():
-        merged = {c: dict(p) for c, p in (overrides or {}).items()}
-        for comp, params in parse_overrides(sets or []).items():
-            merged.setdefault(comp, {}).update(params)
-        return open_runner(env or pipeline_env(), graph, merged)
+        return open_runner(env or pipeline_env(), graph, with_sets(overrides, sets))
     raise AssertionError("unreachable")  # pragma: no cover - errors() exits

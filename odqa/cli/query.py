@@ -20,6 +20,7 @@ from odqa.cli.common import (
     fail,
     open_graph,
     pipeline_env,
+    with_sets,
 )
 
 
@@ -74,11 +75,8 @@ def index(
                 },
             }
         }
-    from odqa.pipelines.loader import parse_overrides
-
     with errors():
-        for comp, params in parse_overrides(sets or []).items():
-            overrides.setdefault(comp, {}).update(params)
+        overrides = with_sets(overrides, sets)
     from odqa.pipelines.indexing import index_collection
 
     t0 = time.perf_counter()

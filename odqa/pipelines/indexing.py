@@ -275,7 +275,7 @@ def reembed_index(
             manifest["models"] = {
                 **(manifest.get("models") or {}),
                 "embedder": embedder,
-                "embedder_precision": getattr(doc_embedder, "model_precision", "fp32"),
+                "embedder_precision": embedder_precision(pipe),
             }
             manifest["reembedded"] = [
                 *manifest.get("reembedded", []),
