@@ -20,6 +20,7 @@ from odqa.cli.common import (
     fail,
     open_graph,
     pipeline_env,
+    quiet_libraries,
     with_sets,
 )
 
@@ -53,6 +54,7 @@ def index(
     ] = False,
 ) -> None:
     """Index a collection into the BM25 and FAISS stores (same passage ids in both)."""
+    quiet_libraries()  # odqa's bars (reading, splitting, embedding), not the libraries' loading reports
     if reembed:
         if sets:
             fail("--reembed uses the index's own graph settings: it takes no --set", EXIT_ERROR)

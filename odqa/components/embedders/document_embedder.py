@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from haystack import component
+from haystack import Document, component
 from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
 )
+from tqdm.auto import tqdm
 
 from odqa.components.embedders.int8_switch import Int8Switch
 
@@ -23,9 +24,34 @@ class OdqaDocumentEmbedder(Int8Switch, SentenceTransformersDocumentEmbedder):
     the model stays as loaded. The fp32 model Haystack shares between embedders is not touched.
     Measured and off by default (README, "Quantized embedder").
 
+    ``progress_bar=True`` shows one ``embedding`` bar counting passages (odqa's, not
+    sentence-transformers' ``Batches`` bar per call): the documents are encoded in slices of
+    ``batch_size * 8`` with upstream's bar off, each slice exactly as upstream encodes it.
+
     Usage::
 
         embedder = OdqaDocumentEmbedder(model="models/embedder", model_precision="int8")
         embedder.warm_up()
         embedder.run(documents=[Document(content="Warsaw is the capital of Poland.")])["documents"]
     """
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, list[Document]]:
+        """Embed ``documents`` (upstream's ``run``), with odqa's progress bar when ``progress_bar``.
+
+        :returns: ``documents``: the documents with their ``embedding`` set.
+        """
+        upstream = SentenceTransformersDocumentEmbedder.run  # @component breaks zero-argument super()
+        if not self.progress_bar or not isinstance(documents, list) or len(documents) <= self.batch_size:
+            return upstream(self, documents=documents)  # type: ignore[no-any-return]
+        step = self.batch_size * 8
+        out: list[Document] = []
+        self.progress_bar = False
+        try:
+            with tqdm(total=len(documents), desc="embedding", unit="passage") as bar:
+                for i in range(0, len(documents), step):
+                    out.extend(upstream(self, documents=documents[i : i + step])["documents"])
+                    bar.update(min(step, len(documents) - i))
+        finally:
+            self.progress_bar = True
+        return {"documents": out}

@@ -59,3 +59,23 @@ def test_round_trip_and_bad_precision(minilm_path: str) -> None:
     assert (again.model_precision, again.int8_layers, again.batch_size) == ("int8", "attention", 8)
     with pytest.raises(ValueError, match="precision must be fp32 or int8"):
         OdqaDocumentEmbedder(model=minilm_path, model_precision="fp16")  # type: ignore[arg-type]
+
+
+def test_progress_bar_is_odqas_and_the_vectors_are_upstreams(
+    minilm_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    texts = [f"{t} Passage {i}." for i in range(7) for t in DOCS]  # 21 passages, slices of 2 * 8
+    docs = [Document(content=t) for t in texts]
+    ours = OdqaDocumentEmbedder(model=minilm_path, batch_size=2, progress_bar=True)
+    upstream = SentenceTransformersDocumentEmbedder(model=minilm_path, batch_size=2, progress_bar=False)
+    for e in (ours, upstream):
+        e.warm_up()
+    got = ours.run(documents=docs)["documents"]
+    err = capsys.readouterr().err
+    assert "embedding" in err and "21/21" in err and "Batches" not in err
+    assert ours.progress_bar is True  # restored after the run
+    want = upstream.run(documents=docs)["documents"]
+    assert [d.id for d in got] == [d.id for d in docs]
+    np.testing.assert_allclose(
+        np.array([d.embedding for d in got]), np.array([d.embedding for d in want]), atol=1e-5
+    )
