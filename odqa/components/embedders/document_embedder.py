@@ -43,7 +43,7 @@ class OdqaDocumentEmbedder(Int8Switch, SentenceTransformersDocumentEmbedder):
         """
         upstream = SentenceTransformersDocumentEmbedder.run  # @component breaks zero-argument super()
         if not self.progress_bar or not isinstance(documents, list) or len(documents) <= self.batch_size:
-            return upstream(self, documents=documents)  # type: ignore[no-any-return]
+            return upstream(self, documents=documents)
         step = self.batch_size * 8
         out: list[Document] = []
         self.progress_bar = False

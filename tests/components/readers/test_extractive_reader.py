@@ -117,3 +117,45 @@ def test_int8_quantizes_on_cpu_and_keeps_the_answers_close(
     assert any(isinstance(m, torch.nn.Linear) for m in attention.model.modules())  # the rest stays fp32
     with pytest.raises(ValueError, match="precision"):
         OdqaExtractiveReader(model="some/model", precision="int4")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_onnx_backend_answers_as_torch_and_caches_the_export_by_weights(
+    trained_reader: TrainResult,
+    passages: tuple[list[str], list[Document]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    from odqa.utils.onnx_runtime import OrtQuestionAnswering
+
+    monkeypatch.setenv("ODQA_ONNX_CACHE", str(tmp_path / "onnx"))
+    questions, docs = passages
+    torch_reader = OdqaExtractiveReader(model=trained_reader.output_dir, no_answer=False, top_k=5)
+    onnx_reader = OdqaExtractiveReader(
+        model=trained_reader.output_dir, no_answer=False, top_k=5, backend="onnx"
+    )
+    onnx_reader.warm_up()
+    assert isinstance(onnx_reader.model, OrtQuestionAnswering)
+    (exported,) = (tmp_path / "onnx").glob("reader-*.onnx")
+    for q in questions:
+        a, b = _answers(torch_reader, q, docs), _answers(onnx_reader, q, docs)
+        assert [(text, doc) for text, doc, _ in a] == [(text, doc) for text, doc, _ in b]
+        assert all(abs(x[2] - y[2]) < 1e-4 for x, y in zip(a, b, strict=True))
+    # the same weights reuse the file; changed weights get a new one
+    again = OdqaExtractiveReader(model=trained_reader.output_dir, backend="onnx")
+    again.warm_up()
+    assert sorted((tmp_path / "onnx").glob("*.onnx")) == [exported]
+    assert torch_reader.model is not None and not isinstance(torch_reader.model, OrtQuestionAnswering)
+    with torch.no_grad():
+        next(torch_reader.model.parameters()).add_(0.01)
+    OrtQuestionAnswering.from_torch(torch_reader.model)
+    assert len(list((tmp_path / "onnx").glob("*.onnx"))) == 2
+    assert OdqaExtractiveReader.from_dict(onnx_reader.to_dict()).backend == "onnx"
+    with pytest.raises(ValueError, match="backend must be torch or onnx"):
+        OdqaExtractiveReader(model="some/model", backend="tensorrt")  # type: ignore[arg-type]
+    int8 = OdqaExtractiveReader(model=trained_reader.output_dir, backend="onnx", precision="int8")
+    int8.warm_up()  # int8 is PyTorch's quantized model whatever the fp32 backend
+    assert int8.model is not None and not isinstance(int8.model, OrtQuestionAnswering)
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8.model.modules())
