@@ -17,6 +17,12 @@ Usage::
     model = AutoModelForQuestionAnswering.from_pretrained(path).eval()
     ort_model = OrtQuestionAnswering.from_torch(model)
     out = ort_model(input_ids=ids, attention_mask=mask)   # .start_logits / .end_logits as torch tensors
+
+    ranker = OrtCrossEncoder.from_cross_encoder(CrossEncoder(path))
+    ranker.rank(query, documents, activation_fn=torch.nn.Sigmoid())   # as CrossEncoder.rank
+
+Why not Optimum (sentence-transformers' own ``backend="onnx"``): optimum-onnx 0.1.0, its only
+release, requires transformers < 4.58; odqa pins transformers 5.24.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import torch
 
 log = logging.getLogger(__name__)
@@ -73,15 +80,19 @@ def export_onnx(
     example: dict[str, torch.Tensor],
     output_names: list[str],
     path: Path,
+    *,
+    output_axes: dict[int, str] | None = None,
 ) -> None:
-    """Export ``model`` called with ``example`` (keyword inputs, dims 0/1 dynamic) to ``path``,
-    atomically (a temporary file beside it, then a rename)."""
+    """Export ``model`` called with ``example`` (keyword inputs; batch and sequence dims dynamic;
+    outputs' dynamic dims ``output_axes``, default the same two) to ``path``, atomically (a
+    temporary file beside it, then a rename)."""
     import torch
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     names = list(example)
-    axes = {n: {0: "batch", 1: "sequence"} for n in [*names, *output_names]}
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes |= {n: output_axes or {0: "batch", 1: "sequence"} for n in output_names}
 
     class _Positional(torch.nn.Module):  # the exporter passes inputs positionally
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -117,12 +128,13 @@ def cached_export(
     *,
     kind: str,
     cache_dir: Path | None = None,
+    output_axes: dict[int, str] | None = None,
 ) -> Path:
     """The cached ONNX file of ``model`` (exported now if this exact model has none)."""
     path = (cache_dir or onnx_cache_dir()) / f"{kind}-{weights_fingerprint(model)[:20]}.onnx"
     if not path.exists():
         log.info("exporting the %s to ONNX: %s (once per model)", kind, path)
-        export_onnx(model, example, output_names, path)
+        export_onnx(model, example, output_names, path, output_axes=output_axes)
     return path
 
 
@@ -176,3 +188,72 @@ class OrtQuestionAnswering:
             {"input_ids": input_ids.cpu().numpy(), "attention_mask": attention_mask.cpu().numpy()},
         )
         return QAOutput(torch.from_numpy(start), torch.from_numpy(end))
+
+
+class OrtCrossEncoder:
+    """A sentence-transformers ``CrossEncoder`` whose transformer runs on ONNX Runtime: pairs are
+    tokenized by the cross-encoder's own ``preprocess`` (same truncation, same lengths) and scored
+    by the exported ``AutoModelForSequenceClassification``; :meth:`rank` answers as
+    ``CrossEncoder.rank`` does, which is all Haystack's similarity ranker calls."""
+
+    def __init__(self, cross_encoder: Any, session: Any, path: Path) -> None:
+        self.cross_encoder = cross_encoder
+        self.session = session
+        self.path = path
+        self.input_names = [i.name for i in session.get_inputs()]
+
+    @classmethod
+    def from_cross_encoder(
+        cls, cross_encoder: Any, *, cache_dir: Path | None = None, threads: int | None = None
+    ) -> OrtCrossEncoder:
+        model = cross_encoder[0].model  # the transformer module's Hugging Face model
+        example = {k: v for k, v in cross_encoder.preprocess([["a question", "a passage"]]).items()}
+        example = {k: v for k, v in example.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        path = cached_export(
+            model, example, ["logits"], kind="reranker", cache_dir=cache_dir, output_axes={0: "batch"}
+        )
+        return cls(cross_encoder, ort_session(path, threads), path)
+
+    def predict(self, pairs: list[list[str]], *, batch_size: int = 32) -> np.ndarray:
+        """Raw logits of ``pairs`` (``[query, passage]``), shape ``(len(pairs), num_labels)``; longest
+        first in batches, as sentence-transformers batches them."""
+        import numpy as np
+
+        order = np.argsort([-(len(q) + len(p)) for q, p in pairs], kind="stable")
+        out = np.zeros((len(pairs), self.cross_encoder.num_labels), dtype=np.float32)
+        for i in range(0, len(pairs), batch_size):
+            idx = order[i : i + batch_size]
+            features = self.cross_encoder.preprocess([pairs[j] for j in idx])
+            feeds = {n: features[n].cpu().numpy() for n in self.input_names}
+            (logits,) = self.session.run(None, feeds)
+            out[idx] = logits
+        return out
+
+    def rank(
+        self,
+        query: str,
+        documents: list[str],
+        *,
+        top_k: int | None = None,
+        batch_size: int = 32,
+        activation_fn: Any = None,
+        convert_to_numpy: bool = True,
+        return_documents: bool = False,
+    ) -> list[dict[str, Any]]:
+        """``[{"corpus_id", "score"(, "text")}]`` best first, scores through ``activation_fn`` (the
+        cross-encoder's own when ``None``), as ``CrossEncoder.rank``."""
+        import torch
+
+        logits = torch.from_numpy(self.predict([[query, d] for d in documents], batch_size=batch_size))
+        activation = activation_fn if activation_fn is not None else self.cross_encoder.activation_fn
+        scores = activation(logits)
+        if scores.ndim > 1 and scores.shape[-1] == 1:
+            scores = scores.squeeze(-1)
+        results = []
+        for i, score in enumerate(scores):
+            row: dict[str, Any] = {"corpus_id": i, "score": score.numpy() if convert_to_numpy else score}
+            if return_documents:
+                row["text"] = documents[i]
+            results.append(row)
+        results.sort(key=lambda r: float(r["score"]), reverse=True)
+        return results[:top_k]

@@ -9,6 +9,7 @@ from haystack_integrations.components.rankers.sentence_transformers import (
     SentenceTransformersSimilarityRanker,
 )
 
+from odqa.utils.onnx_runtime import OrtCrossEncoder
 from odqa.utils.quantization import Int8Layers, check_precision, quantize_int8
 
 
@@ -22,6 +23,12 @@ class OdqaSimilarityRanker(SentenceTransformersSimilarityRanker):
     quantized per batch); ``int8_layers`` is ``all`` or ``attention``. On a GPU the model stays as
     loaded. Measured in ``qa_rerank`` (300 SQuAD dev part A questions, 2-core AMD EPYC): re-ranker
     p50 770 -> 290 ms, answer F1 -1.8 (p .16); off by default (README, "Quantized re-ranker").
+
+    ``backend="onnx"`` (upstream's parameter) runs the fp32 cross-encoder with ONNX Runtime through
+    odqa's own export (:class:`odqa.utils.onnx_runtime.OrtCrossEncoder`: the cross-encoder's own
+    tokenization, scores within 1e-5 of PyTorch's), because upstream's ONNX path needs Optimum,
+    which does not support transformers 5. CPU only (on a GPU the PyTorch model is kept);
+    ``precision="int8"`` is always PyTorch's int8 model.
 
     Usage::
 
@@ -44,12 +51,24 @@ class OdqaSimilarityRanker(SentenceTransformersSimilarityRanker):
         self.int8_layers = int8_layers
 
     def warm_up(self) -> None:
-        """Load the cross-encoder (upstream), then quantize it when ``precision`` is ``int8``."""
+        """Load the cross-encoder (upstream, in PyTorch), then quantize it when ``precision`` is
+        ``int8``, or hand it to ONNX Runtime when ``backend`` is ``onnx``, on a CPU."""
         loaded = self._cross_encoder is not None
-        SentenceTransformersSimilarityRanker.warm_up(self)
-        # upstream keeps the model in the private ``_cross_encoder`` (pinned by a test)
-        if not loaded and self.precision == "int8" and self._cross_encoder is not None:
-            quantize_int8(self._cross_encoder, self.int8_layers, inplace=True)
+        onnx = self.backend == "onnx"
+        self.backend = "torch" if onnx else self.backend
+        try:
+            SentenceTransformersSimilarityRanker.warm_up(self)
+        finally:
+            self.backend = "onnx" if onnx else self.backend
+        # upstream keeps the model in the private ``_cross_encoder`` (pinned by a test) and only
+        # calls its ``rank``
+        encoder = self._cross_encoder
+        if loaded or encoder is None:
+            return
+        if self.precision == "int8":
+            quantize_int8(encoder, self.int8_layers, inplace=True)
+        elif onnx and encoder.device.type == "cpu":
+            self._cross_encoder = OrtCrossEncoder.from_cross_encoder(encoder)
 
     def to_dict(self) -> dict[str, Any]:
         data = SentenceTransformersSimilarityRanker.to_dict(self)

@@ -63,3 +63,30 @@ def test_int8_quantizes_the_cross_encoder_and_keeps_the_order_close(
     assert again.precision == "int8" and again.int8_layers == "all" and again.top_k == 6
     with pytest.raises(ValueError, match="int8_layers"):
         OdqaSimilarityRanker(model="m", int8_layers="ffn")  # type: ignore[arg-type]
+
+
+def test_onnx_backend_scores_as_torch(
+    trained_reranker: TrainResult, tiny_squad: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from odqa.utils.onnx_runtime import OrtCrossEncoder
+
+    monkeypatch.setenv("ODQA_ONNX_CACHE", str(tmp_path))
+    question, docs = _docs(tiny_squad)
+    docs += [Document(content="A short passage.", meta={"doc_id": "short"})]  # lengths differ in a batch
+    for scale_score in (True, False):
+        torch_ranker = OdqaSimilarityRanker(
+            model=trained_reranker.output_dir, top_k=7, scale_score=scale_score, batch_size=4
+        )
+        onnx_ranker = OdqaSimilarityRanker(
+            model=trained_reranker.output_dir, top_k=7, scale_score=scale_score, batch_size=4, backend="onnx"
+        )
+        for r in (torch_ranker, onnx_ranker):
+            r.warm_up()
+        assert isinstance(onnx_ranker._cross_encoder, OrtCrossEncoder)
+        a = torch_ranker.run(query=question, documents=docs)["documents"]
+        b = onnx_ranker.run(query=question, documents=docs)["documents"]
+        assert [d.id for d in a] == [d.id for d in b]
+        assert all(abs((x.score or 0) - (y.score or 0)) < 1e-4 for x, y in zip(a, b, strict=True))
+    assert len(list(tmp_path.glob("reranker-*.onnx"))) == 1  # one export, reused
+    again = OdqaSimilarityRanker.from_dict(onnx_ranker.to_dict())
+    assert again.backend == "onnx"
