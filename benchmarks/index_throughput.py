@@ -1,6 +1,7 @@
 """Indexing throughput: `odqa index` against the raw encoder on the same passages, side by side.
 
-    python benchmarks/index_throughput.py [--passages 600] [--repeats 2] [--int8] [--name index_throughput]
+    python benchmarks/index_throughput.py [--passages 600] [--repeats 2] [--int8] [--onnx]
+        [--name index_throughput]
 
 Encoding is the cost of indexing, so `odqa index` is measured against what the embedder alone does
 with the same texts: the first ``--passages`` paragraphs of SQuAD dev part A, indexed whole (one
@@ -16,6 +17,9 @@ indexing graph does. Per repeat, in alternating order so load changes hit both:
 With ``--int8`` the same two again with the encoder's linear layers in int8
 (:func:`odqa.utils.quantization.quantize_int8`; for odqa, ``--set doc_embedder.model_precision=int8``),
 and every rate is also compared with the raw fp32 encoder (target, issue #14: int8 indexing >= 2x).
+With ``--onnx`` the same two with the fp32 transformer on ONNX Runtime
+(:class:`odqa.utils.onnx_runtime.OrtSentenceEncoder`; for odqa, ``--set doc_embedder.backend=onnx``).
+The fp32 rows always run PyTorch (``doc_embedder.backend=torch``), whatever the graph's default.
 
 Prints passages/s and ratios (target: odqa >= 0.9x raw), plus the machine's reference speed;
 writes ``benchmarks/results/<name>.json``.
@@ -36,7 +40,15 @@ from rich.console import Console
 from rich.table import Table
 
 from odqa.pipelines.indexing import index_collection
+from odqa.utils.onnx_runtime import OrtSentenceEncoder, clear_onnx_backends
 from odqa.utils.quantization import clear_int8_backends, quantize_int8
+
+#: the indexing graph's embedder settings of each variant
+VARIANTS: dict[str, dict[str, Any]] = {
+    "fp32": {"backend": "torch"},
+    "int8": {"model_precision": "int8"},
+    "onnx": {"backend": "onnx"},
+}
 
 
 def subset_file(n: int, out_dir: Path) -> tuple[Path, list[str]]:
@@ -57,12 +69,13 @@ def subset_file(n: int, out_dir: Path) -> tuple[Path, list[str]]:
 
 def forget_loaded_embedders() -> None:
     """Empty the caches that keep embedders loaded across graphs in one process (Haystack's backend
-    factory, a private class attribute; odqa's int8 copies): without this every run after the first
-    skips the model load that the rate then takes out a second time."""
+    factory, a private class attribute; odqa's int8 and ONNX copies): without this every run after
+    the first skips the model load that the rate then takes out a second time."""
     from haystack_integrations.components.embedders.sentence_transformers.embedding_backend import backend
 
     backend._SentenceTransformersEmbeddingBackendFactory._instances.clear()
     clear_int8_backends()
+    clear_onnx_backends()
 
 
 def main() -> None:
@@ -70,6 +83,7 @@ def main() -> None:
     ap.add_argument("--passages", type=int, default=600)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--int8", action="store_true", help="also the int8 encoder and int8 indexing")
+    ap.add_argument("--onnx", action="store_true", help="also the ONNX Runtime encoder and indexing")
     ap.add_argument("--name", default="index_throughput")
     args = ap.parse_args()
     console = Console()
@@ -83,9 +97,12 @@ def main() -> None:
     path, texts = subset_file(args.passages, WORK)
     env = bench_env(WORK / "throughput-index")
     embedder = env.registry.resolve("embedder").require().location
-    models = {"fp32": SentenceTransformer(embedder, device="cpu")}
+    models: dict[str, Any] = {"fp32": SentenceTransformer(embedder, device="cpu")}
     if args.int8:
         models["int8"] = quantize_int8(SentenceTransformer(embedder, device="cpu"))
+    if args.onnx:
+        torch_model = SentenceTransformer(embedder, device="cpu")
+        models["onnx"] = OrtSentenceEncoder.from_sentence_transformer(torch_model)
     for model in models.values():
         model.encode(texts[:32], batch_size=32)  # warm-up
     systems = [(kind, precision) for precision in models for kind in ("raw", "odqa")]
@@ -106,9 +123,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 SentenceTransformer(embedder, device="cpu")  # what index_collection's load costs
                 load_s.append(time.perf_counter() - t0)
-                overrides: dict[str, dict[str, Any]] = {"splitter": {"unit": "none"}}
-                if precision == "int8":
-                    overrides["doc_embedder"] = {"model_precision": "int8"}
+                overrides = {"splitter": {"unit": "none"}, "doc_embedder": dict(VARIANTS[precision])}
                 t0 = time.perf_counter()
                 report = index_collection(
                     path, env=env.replace(index_dir=tmp / "index"), overrides=overrides, progress=False
@@ -158,6 +173,9 @@ def main() -> None:
         int8_rate = rates["odqa index int8 (model load taken out)"]
         results["int8_ratio_vs_raw_fp32"] = round(int8_rate / raw_rate, 3)
         results["int8_target_ratio"] = 2.0
+    if args.onnx:
+        onnx_rate = rates["odqa index onnx (model load taken out)"]
+        results["onnx_ratio_vs_raw_fp32"] = round(onnx_rate / raw_rate, 3)
     console.print(f"results: {write_results(args.name, results)}")
 
 

@@ -18,6 +18,11 @@ from odqa.train.common import TrainResult
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+# exported ONNX models of the tiny test models go to a throwaway cache, not the user's
+if "ODQA_ONNX_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["ODQA_ONNX_CACHE"] = tempfile.mkdtemp(prefix="odqa-test-onnx-")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -257,3 +257,103 @@ class OrtCrossEncoder:
             results.append(row)
         results.sort(key=lambda r: float(r["score"]), reverse=True)
         return results[:top_k]
+
+
+class OrtSentenceEncoder:
+    """A ``SentenceTransformer`` whose transformer runs on ONNX Runtime: texts are tokenized by the
+    model's own ``preprocess``, the exported transformer gives the token embeddings, and the model's
+    remaining modules (pooling, normalization) run as they are. :meth:`encode` answers as
+    ``SentenceTransformer.encode`` for what Haystack's embedders ask (float32 vectors, optional
+    normalization); anything else is handed to the PyTorch model."""
+
+    def __init__(self, model: Any, session: Any, path: Path) -> None:
+        self.model = model
+        self.session = session
+        self.path = path
+        self.input_names = [i.name for i in session.get_inputs()]
+
+    @classmethod
+    def from_sentence_transformer(
+        cls, model: Any, *, cache_dir: Path | None = None, threads: int | None = None
+    ) -> OrtSentenceEncoder:
+        features = model.preprocess(["a passage", "another passage of text"])
+        example = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
+        path = cached_export(
+            model[0].model,
+            example,
+            ["last_hidden_state"],
+            kind="embedder",
+            cache_dir=cache_dir,
+            output_axes={0: "batch", 1: "sequence"},
+        )
+        return cls(model, ort_session(path, threads), path)
+
+    def __getattr__(self, name: str) -> Any:  # everything else (dimension, tokenizer, ...) as the model's
+        return getattr(self.model, name)
+
+    def encode(
+        self,
+        inputs: list[str],
+        *,
+        batch_size: int = 32,
+        show_progress_bar: bool | None = None,
+        normalize_embeddings: bool = False,
+        precision: str = "float32",
+        convert_to_numpy: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Sentence embeddings of ``inputs`` as a ``(len(inputs), dim)`` float32 array, longest
+        first in batches as sentence-transformers does."""
+        import numpy as np
+        import torch
+        from tqdm.auto import tqdm
+
+        if precision != "float32" or not convert_to_numpy or kwargs or isinstance(inputs, str):
+            return self.model.encode(
+                inputs,
+                batch_size=batch_size,
+                show_progress_bar=show_progress_bar,
+                normalize_embeddings=normalize_embeddings,
+                precision=precision,
+                convert_to_numpy=convert_to_numpy,
+                **kwargs,
+            )
+        order = np.argsort([-len(t) for t in inputs], kind="stable")
+        out = np.zeros((len(inputs), self.model.get_embedding_dimension()), dtype=np.float32)
+        steps = range(0, len(inputs), batch_size)
+        for i in tqdm(steps, desc="Batches", disable=not show_progress_bar):
+            idx = order[i : i + batch_size]
+            features = self.model.preprocess([inputs[j] for j in idx])
+            (hidden,) = self.session.run(None, {n: features[n].cpu().numpy() for n in self.input_names})
+            features[self.model[0].module_output_name] = torch.from_numpy(hidden)
+            with torch.inference_mode():
+                for module in list(self.model)[1:]:
+                    features = module(features)
+            vectors = features["sentence_embedding"]
+            if normalize_embeddings:
+                vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)
+            out[idx] = vectors.numpy()
+        return out
+
+
+#: ONNX copies of shared embedding backends, by id of the PyTorch backend
+_ONNX_BACKENDS: dict[int, tuple[Any, Any]] = {}
+
+
+def onnx_embedding_backend(backend: Any) -> Any:
+    """A copy of a Haystack sentence-transformers embedding backend whose model runs on ONNX Runtime
+    (:class:`OrtSentenceEncoder`); the PyTorch backend Haystack shares between embedders is left as
+    it is. Cached, so a document and a text embedder of one model share one session."""
+    import copy
+
+    key = id(backend)
+    if key not in _ONNX_BACKENDS:
+        wrapped = copy.copy(backend)
+        wrapped.model = OrtSentenceEncoder.from_sentence_transformer(backend.model)
+        _ONNX_BACKENDS[key] = (backend, wrapped)  # holding the original keeps its id unique
+    return _ONNX_BACKENDS[key][1]
+
+
+def clear_onnx_backends() -> None:
+    """Forget the cached ONNX backends (benchmarks that time model loading start from nothing)."""
+    _ONNX_BACKENDS.clear()

@@ -7,14 +7,14 @@ from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersTextEmbedder,
 )
 
-from odqa.components.embedders.int8_switch import Int8Switch
+from odqa.components.embedders.runtime_switch import RuntimeSwitch
 
 
 @component
-class OdqaTextEmbedder(Int8Switch, SentenceTransformersTextEmbedder):
+class OdqaTextEmbedder(RuntimeSwitch, SentenceTransformersTextEmbedder):
     """``SentenceTransformersTextEmbedder`` (every upstream parameter, same vectors) that can embed
     questions with its encoder in int8 on a CPU (``model_precision``, ``int8_layers``: see
-    :class:`~odqa.components.embedders.int8_switch.Int8Switch`). Use the precision the index was
+    :class:`~odqa.components.embedders.runtime_switch.RuntimeSwitch`). Use the precision the index was
     built with; a fp32 index queried in int8 lost .0066 nDCG@10 on SciFact (README, "Quantized
     embedder").
 

@@ -34,3 +34,33 @@ def test_document_and_text_embedders_share_one_int8_model(minilm_path: str) -> N
     assert doc.embedding_backend is not None and text.embedding_backend is not None
     assert doc.embedding_backend.model is text.embedding_backend.model
     assert torch.ao.nn.quantized.dynamic.Linear in {type(m) for m in text.embedding_backend.model.modules()}
+
+
+def test_onnx_vectors_as_torch_and_one_session_for_both_embedders(minilm_path: str) -> None:
+    from haystack import Document
+
+    from odqa.utils.onnx_runtime import OrtSentenceEncoder
+
+    torch_text = OdqaTextEmbedder(model=minilm_path, progress_bar=False)
+    onnx_text = OdqaTextEmbedder(model=minilm_path, progress_bar=False, backend="onnx")
+    onnx_doc = OdqaDocumentEmbedder(
+        model=minilm_path, progress_bar=False, backend="onnx", normalize_embeddings=True, batch_size=2
+    )
+    torch_doc = OdqaDocumentEmbedder(
+        model=minilm_path, progress_bar=False, normalize_embeddings=True, batch_size=2
+    )
+    for e in (torch_text, onnx_text, onnx_doc, torch_doc):
+        e.warm_up()
+    assert onnx_text.embedding_backend is not None and onnx_doc.embedding_backend is not None
+    assert isinstance(onnx_text.embedding_backend.model, OrtSentenceEncoder)
+    assert onnx_doc.embedding_backend.model is onnx_text.embedding_backend.model  # one session
+    assert torch_text.embedding_backend is not None  # the shared PyTorch backend is untouched
+    assert not isinstance(torch_text.embedding_backend.model, OrtSentenceEncoder)
+    a = np.array(torch_text.run(text=QUESTION)["embedding"])
+    b = np.array(onnx_text.run(text=QUESTION)["embedding"])
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    docs = [Document(content=t * n) for n, t in enumerate(["Warsaw is in Poland. ", "Oxygen, 8. ", "x "], 1)]
+    want = np.array([d.embedding for d in torch_doc.run(documents=docs)["documents"]])
+    got = np.array([d.embedding for d in onnx_doc.run(documents=docs)["documents"]])
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert OdqaTextEmbedder.from_dict(onnx_text.to_dict()).backend == "onnx"
