@@ -148,6 +148,9 @@ def ort_session(path: Path, threads: int | None = None) -> Any:
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: odqa's console shows odqa's messages
+    # no busy-waiting between runs: a graph holds several sessions (embedder, reranker, reader) and
+    # PyTorch parts, and ORT's default spinning threads would take the cores from whichever runs next
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
