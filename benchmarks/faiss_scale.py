@@ -89,10 +89,11 @@ def encode_real(n: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray
             return z["corpus"], z["queries"]
     from sentence_transformers import SentenceTransformer
 
-    from odqa.models import registry_from_settings
+    from _common import bench_env
+
     from odqa.utils.onnx_runtime import OrtSentenceEncoder
 
-    location = registry_from_settings().resolve("embedder").require().location
+    location = bench_env(WORK / "unused-index").registry.resolve("embedder").require().location
     encoder = OrtSentenceEncoder.from_sentence_transformer(SentenceTransformer(location, device="cpu"))
     texts, questions = real_texts(n, queries, seed)
     t0 = time.perf_counter()

@@ -2,14 +2,18 @@
 
 A model loaded with PyTorch is exported to ONNX (``torch.onnx.export``, opset 17, dynamic batch and
 sequence axes) and run with ONNX Runtime's CPU provider at full graph optimization. The exported
-file is cached under ``<cache>/onnx/`` (``$ODQA_ONNX_CACHE``, else ``$XDG_CACHE_HOME/odqa/onnx``,
-else ``~/.cache/odqa/onnx``), named by a fingerprint of the model's weights, its class, and the
+file is cached under ``$ODQA_ONNX_CACHE``, else ``$ODQA_CACHE_DIR/onnx`` (odqa's cache, e.g. the
+docker image's volume), else ``$XDG_CACHE_HOME/odqa/onnx``, else ``~/.cache/odqa/onnx``, named by a fingerprint of the model's weights, its class, and the
 torch / exporter versions: a retrained model (``odqa train reader`` upgrading in place) gets a new
 file on its next warm-up, never a stale one. The file is written beside its final name and renamed
-into place, so a killed export leaves no half file.
+into place, so a killed export leaves no half file. Files of earlier weights stay until removed
+(one per model version, ~90 MB for MiniLM-L6).
 
-Same numbers as PyTorch (start/end logits within 1e-5 on the ``base`` reader) and ~1.8-2x faster on
-a 2-core CPU for MiniLM-sized models (``benchmarks/qa_vs_haystack.py --set reader.backend=onnx``).
+Same numbers as PyTorch (reader logits and cross-encoder scores within 1e-5, sentence vectors within
+1e-6) and faster on a 2-core CPU for MiniLM-sized models: reader 63 vs 101 ms and cross-encoder 455 vs
+792 ms per question (``benchmarks/qa_vs_haystack.py``), passage encoding 1.5x
+(``benchmarks/index_throughput.py --onnx``). Sessions do not busy-wait between runs (several sessions
+and PyTorch share the cores).
 
 Usage::
 
@@ -21,8 +25,11 @@ Usage::
     ranker = OrtCrossEncoder.from_cross_encoder(CrossEncoder(path))
     ranker.rank(query, documents, activation_fn=torch.nn.Sigmoid())   # as CrossEncoder.rank
 
-Why not Optimum (sentence-transformers' own ``backend="onnx"``): optimum-onnx 0.1.0, its only
-release, requires transformers < 4.58; odqa pins transformers 5.24.
+    encoder = OrtSentenceEncoder.from_sentence_transformer(SentenceTransformer(path))
+    encoder.encode(texts, batch_size=32, normalize_embeddings=True)   # as SentenceTransformer.encode
+
+Why not Optimum (sentence-transformers' own ``backend="onnx"``): optimum-onnx 0.1.0, the newest
+release in the package index, requires transformers < 4.58; odqa pins transformers 5.24.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ def onnx_cache_dir() -> Path:
     """Where exported models are cached (see the module docstring)."""
     if explicit := os.environ.get("ODQA_ONNX_CACHE"):
         return Path(explicit)
+    if odqa_cache := os.environ.get("ODQA_CACHE_DIR"):
+        return Path(odqa_cache) / "onnx"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "odqa" / "onnx"
 

@@ -63,6 +63,9 @@ def test_cache_dir_and_backend_names(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("ODQA_ONNX_CACHE", str(tmp_path / "x"))
     assert onnx_cache_dir() == tmp_path / "x"
     monkeypatch.delenv("ODQA_ONNX_CACHE")
+    monkeypatch.setenv("ODQA_CACHE_DIR", str(tmp_path / "c"))
+    assert onnx_cache_dir() == tmp_path / "c" / "onnx"
+    monkeypatch.delenv("ODQA_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert onnx_cache_dir() == tmp_path / "odqa" / "onnx"
     check_backend("onnx")

@@ -14,7 +14,7 @@ from odqa.components.embedders.runtime_switch import RuntimeSwitch
 @component
 class OdqaDocumentEmbedder(RuntimeSwitch, SentenceTransformersDocumentEmbedder):
     """``SentenceTransformersDocumentEmbedder`` (every upstream parameter, same vectors) that can run
-    its encoder in int8 on a CPU.
+    its encoder on ONNX Runtime (``backend="onnx"``, the same fp32 vectors) or in int8 on a CPU.
 
     ``model_precision="int8"`` quantizes the encoder's linear layers after loading
     (:func:`odqa.utils.quantization.quantize_int8`: per-channel int8 weights, activations quantized
@@ -30,7 +30,7 @@ class OdqaDocumentEmbedder(RuntimeSwitch, SentenceTransformersDocumentEmbedder):
 
     Usage::
 
-        embedder = OdqaDocumentEmbedder(model="models/embedder", model_precision="int8")
+        embedder = OdqaDocumentEmbedder(model="models/embedder", backend="onnx")
         embedder.warm_up()
         embedder.run(documents=[Document(content="Warsaw is the capital of Poland.")])["documents"]
     """

@@ -13,7 +13,8 @@ from odqa.components.embedders.runtime_switch import RuntimeSwitch
 @component
 class OdqaTextEmbedder(RuntimeSwitch, SentenceTransformersTextEmbedder):
     """``SentenceTransformersTextEmbedder`` (every upstream parameter, same vectors) that can embed
-    questions with its encoder in int8 on a CPU (``model_precision``, ``int8_layers``: see
+    questions on ONNX Runtime (``backend="onnx"``, the same fp32 vectors) or with its encoder in int8
+    on a CPU (``backend``, ``model_precision``, ``int8_layers``: see
     :class:`~odqa.components.embedders.runtime_switch.RuntimeSwitch`). Use the precision the index was
     built with; a fp32 index queried in int8 lost .0066 nDCG@10 on SciFact (README, "Quantized
     embedder").
