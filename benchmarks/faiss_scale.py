@@ -87,9 +87,8 @@ def encode_real(n: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray
     if cache.is_file():
         with np.load(cache) as z:
             return z["corpus"], z["queries"]
-    from sentence_transformers import SentenceTransformer
-
     from _common import bench_env
+    from sentence_transformers import SentenceTransformer
 
     from odqa.utils.onnx_runtime import OrtSentenceEncoder
 

@@ -3,11 +3,11 @@
 A model loaded with PyTorch is exported to ONNX (``torch.onnx.export``, opset 17, dynamic batch and
 sequence axes) and run with ONNX Runtime's CPU provider at full graph optimization. The exported
 file is cached under ``$ODQA_ONNX_CACHE``, else ``$ODQA_CACHE_DIR/onnx`` (odqa's cache, e.g. the
-docker image's volume), else ``$XDG_CACHE_HOME/odqa/onnx``, else ``~/.cache/odqa/onnx``, named by a fingerprint of the model's weights, its class, and the
-torch / exporter versions: a retrained model (``odqa train reader`` upgrading in place) gets a new
-file on its next warm-up, never a stale one. The file is written beside its final name and renamed
-into place, so a killed export leaves no half file. Files of earlier weights stay until removed
-(one per model version, ~90 MB for MiniLM-L6).
+docker image's volume), else ``$XDG_CACHE_HOME/odqa/onnx``, else ``~/.cache/odqa/onnx``, named by a
+fingerprint of the model's weights, its class, and the torch / exporter versions: a retrained model
+(``odqa train reader`` upgrading in place) gets a new file on its next warm-up, never a stale one.
+The file is written beside its final name and renamed into place, so a killed export leaves no half
+file. Files of earlier weights stay until removed (one per model version, ~90 MB for MiniLM-L6).
 
 Same numbers as PyTorch (reader logits and cross-encoder scores within 1e-5, sentence vectors within
 1e-6) and faster on a 2-core CPU for MiniLM-sized models: reader 63 vs 101 ms and cross-encoder 455 vs
