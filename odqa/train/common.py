@@ -551,7 +551,9 @@ def train_loop(
     progress = _Progress()
     session_items, session_seconds = 0, 0.0
     started = time.perf_counter()
-    bar = tqdm(total=total, initial=state.step, desc=cfg.desc, unit="step", disable=not cfg.progress)
+    # a budgeted run's length is known once its first steps are timed: no total on the bar until then
+    bar_total = None if budget is not None and resumed_from is None else total
+    bar = tqdm(total=bar_total, initial=state.step, desc=cfg.desc, unit="step", disable=not cfg.progress)
     batches = _micro_batches(lengths, cfg, state)
     model.train()
     with log_path.open("a", encoding="utf-8") as log_file:
@@ -607,7 +609,8 @@ def train_loop(
                 schedule.total = total
                 if state.step == probe_steps:  # the warmup is a share of the budgeted total
                     schedule.warmup = warmup_steps(cfg.warmup, total)
-                bar.total = total
+                if state.step >= probe_steps:
+                    bar.total = total
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
             if due_eval():
