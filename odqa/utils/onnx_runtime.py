@@ -219,8 +219,8 @@ class OrtCrossEncoder:
         cls, cross_encoder: Any, *, cache_dir: Path | None = None, threads: int | None = None
     ) -> OrtCrossEncoder:
         model = cross_encoder[0].model  # the transformer module's Hugging Face model
-        example = {k: v for k, v in cross_encoder.preprocess([["a question", "a passage"]]).items()}
-        example = {k: v for k, v in example.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        features = cross_encoder.preprocess([["a question", "a passage"]])
+        example = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
         path = cached_export(
             model, example, ["logits"], kind="reranker", cache_dir=cache_dir, output_axes={0: "batch"}
         )
@@ -301,6 +301,8 @@ class OrtSentenceEncoder:
         return cls(model, ort_session(path, threads), path)
 
     def __getattr__(self, name: str) -> Any:  # everything else (dimension, tokenizer, ...) as the model's
+        if name == "model" or name.startswith("__"):  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
         return getattr(self.model, name)
 
     def encode(

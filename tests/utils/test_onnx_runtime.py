@@ -71,3 +71,18 @@ def test_cache_dir_and_backend_names(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     check_backend("onnx")
     with pytest.raises(ValueError, match="backend must be torch or onnx"):
         check_backend("openvino")
+
+
+def test_sentence_encoder_copies_and_delegates(minilm_path: str, tmp_path: Path) -> None:
+    import copy
+
+    from sentence_transformers import SentenceTransformer
+
+    from odqa.utils.onnx_runtime import OrtSentenceEncoder
+
+    encoder = OrtSentenceEncoder.from_sentence_transformer(
+        SentenceTransformer(minilm_path, device="cpu"), cache_dir=tmp_path
+    )
+    assert encoder.get_embedding_dimension() == 384  # the PyTorch model's, through __getattr__
+    again = copy.copy(encoder)
+    assert again.encode(["Warsaw is in Poland."]).shape == (1, 384)
