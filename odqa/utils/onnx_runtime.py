@@ -38,6 +38,8 @@ import hashlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,6 +61,28 @@ def check_backend(backend: str) -> None:
     """:raises ValueError: an unknown inference ``backend``."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be torch or onnx, got {backend!r}")
+
+
+@contextmanager
+def loading_in_torch(component: Any) -> Iterator[bool]:
+    """Around upstream's ``warm_up`` of a Haystack sentence-transformers component: its ``backend``
+    reads ``torch`` meanwhile (upstream's ``onnx`` goes through Optimum, which does not support
+    transformers 5), and is restored after. Yields whether ``onnx`` was asked for, i.e. whether the
+    caller should hand the loaded PyTorch model to ONNX Runtime."""
+    onnx = component.backend == "onnx"
+    if onnx:
+        component.backend = "torch"
+    try:
+        yield onnx
+    finally:
+        if onnx:
+            component.backend = "onnx"
+
+
+def model_inputs(features: Mapping[str, Any]) -> dict[str, Any]:
+    """The transformer's inputs among a sentence-transformers ``preprocess`` output (which also
+    carries bookkeeping such as ``modality``)."""
+    return {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
 
 
 def onnx_cache_dir() -> Path:
@@ -219,8 +243,7 @@ class OrtCrossEncoder:
         cls, cross_encoder: Any, *, cache_dir: Path | None = None, threads: int | None = None
     ) -> OrtCrossEncoder:
         model = cross_encoder[0].model  # the transformer module's Hugging Face model
-        features = cross_encoder.preprocess([["a question", "a passage"]])
-        example = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
+        example = model_inputs(cross_encoder.preprocess([["a question", "a passage"]]))
         path = cached_export(
             model, example, ["logits"], kind="reranker", cache_dir=cache_dir, output_axes={0: "batch"}
         )
@@ -288,8 +311,7 @@ class OrtSentenceEncoder:
     def from_sentence_transformer(
         cls, model: Any, *, cache_dir: Path | None = None, threads: int | None = None
     ) -> OrtSentenceEncoder:
-        features = model.preprocess(["a passage", "another passage of text"])
-        example = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
+        example = model_inputs(model.preprocess(["a passage", "another passage of text"]))
         path = cached_export(
             model[0].model,
             example,

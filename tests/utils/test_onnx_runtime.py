@@ -86,3 +86,18 @@ def test_sentence_encoder_copies_and_delegates(minilm_path: str, tmp_path: Path)
     assert encoder.get_embedding_dimension() == 384  # the PyTorch model's, through __getattr__
     again = copy.copy(encoder)
     assert again.encode(["Warsaw is in Poland."]).shape == (1, 384)
+
+
+def test_loading_in_torch_restores_the_backend_even_on_failure() -> None:
+    from types import SimpleNamespace
+
+    from odqa.utils.onnx_runtime import loading_in_torch
+
+    component = SimpleNamespace(backend="onnx")
+    with pytest.raises(RuntimeError), loading_in_torch(component) as onnx:
+        assert onnx and component.backend == "torch"
+        raise RuntimeError("upstream failed to load")
+    assert component.backend == "onnx"
+    plain = SimpleNamespace(backend="openvino")
+    with loading_in_torch(plain) as onnx:
+        assert not onnx and plain.backend == "openvino"

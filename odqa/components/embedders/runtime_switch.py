@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from odqa.utils.onnx_runtime import onnx_embedding_backend
+from odqa.utils.onnx_runtime import loading_in_torch, onnx_embedding_backend
 from odqa.utils.quantization import Int8Layers, check_precision, int8_embedding_backend
 
 
@@ -47,12 +47,8 @@ class RuntimeSwitch:
     def warm_up(self) -> None:
         """Load the encoder (upstream, PyTorch), then swap in its int8 or ONNX Runtime copy."""
         loaded = self.embedding_backend is not None
-        onnx = self.backend == "onnx"
-        self.backend = "torch" if onnx else self.backend
-        try:
+        with loading_in_torch(self) as onnx:
             super().warm_up()  # type: ignore[misc]
-        finally:
-            self.backend = "onnx" if onnx else self.backend
         if loaded or self.embedding_backend is None:
             return
         if self.model_precision == "int8":

@@ -9,7 +9,7 @@ from haystack_integrations.components.rankers.sentence_transformers import (
     SentenceTransformersSimilarityRanker,
 )
 
-from odqa.utils.onnx_runtime import OrtCrossEncoder
+from odqa.utils.onnx_runtime import OrtCrossEncoder, loading_in_torch
 from odqa.utils.quantization import Int8Layers, check_precision, quantize_int8
 
 
@@ -54,12 +54,8 @@ class OdqaSimilarityRanker(SentenceTransformersSimilarityRanker):
         """Load the cross-encoder (upstream, in PyTorch), then quantize it when ``precision`` is
         ``int8``, or hand it to ONNX Runtime when ``backend`` is ``onnx``, on a CPU."""
         loaded = self._cross_encoder is not None
-        onnx = self.backend == "onnx"
-        self.backend = "torch" if onnx else self.backend
-        try:
+        with loading_in_torch(self) as onnx:
             SentenceTransformersSimilarityRanker.warm_up(self)
-        finally:
-            self.backend = "onnx" if onnx else self.backend
         # upstream keeps the model in the private ``_cross_encoder`` (pinned by a test) and only
         # calls its ``rank``
         encoder = self._cross_encoder
